@@ -1,0 +1,174 @@
+"""The `codeloupe` command line: a thin layer over the engine (`indexer.workspace`).
+
+Imports are deferred to the command that needs them: `codeloupe search` is timed against
+ripgrep as a whole process, so its start-up must stay small.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+EXIT_MATCH, EXIT_NO_MATCH, EXIT_ERROR = 0, 1, 2
+
+
+def _fail(message: str) -> None:
+    click.echo(f"codeloupe: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def _parse_size(text: str) -> int:
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    text = text.strip().upper()
+    if text and text[-1] in units:
+        return int(float(text[:-1]) * units[text[-1]])
+    return int(text)
+
+
+def _open_workspace(repo: str | None, index_dir: str | None, max_filesize: str | None):
+    from pathlib import Path
+
+    from indexer.store.content import DEFAULT_MAX_FILESIZE
+    from indexer.workspace import Workspace
+
+    size = _parse_size(max_filesize) if max_filesize else DEFAULT_MAX_FILESIZE
+    return Workspace.open(repo, index_dir=Path(index_dir) if index_dir else None,
+                          max_filesize=size)
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.1f} {unit}" if unit != "B" else f"{int(n)} B"
+        n /= 1000
+    return f"{n:.1f} GB"
+
+
+repo_option = click.option("--repo", type=click.Path(file_okay=False),
+                           help="Repository (default: the one containing the current directory).")
+index_dir_option = click.option("--index-dir", envvar="CODELOUPE_INDEX_DIR_EXACT",
+                                type=click.Path(file_okay=False),
+                                help="Index directory (default: per repository in the user cache; "
+                                     "CODELOUPE_INDEX_DIR sets the parent).")
+max_filesize_option = click.option("--max-filesize", default=None,
+                                   help="Skip files larger than this (default 1M, as rg).")
+rev_option = click.option("--rev", default=None,
+                          help="Branch, tag or commit (default: the working tree).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="codeloupe")
+def cli() -> None:
+    """codeloupe: code search for every branch of a git repository."""
+
+
+@cli.command()
+@repo_option
+@rev_option
+@index_dir_option
+@max_filesize_option
+def index(repo: str | None, rev: str | None, index_dir: str | None,
+          max_filesize: str | None) -> None:
+    """Index the working tree, or any commit, branch or tag without checking it out."""
+    from indexer.cli.progress import index_progress
+    from indexer.errors import CodeloupeError
+
+    try:
+        ws = _open_workspace(repo, index_dir, max_filesize)
+        with index_progress() as on_progress:
+            summary = ws.index(rev, on_progress=on_progress,
+                               on_wait=lambda m: click.echo(m, err=True))
+        size = ws.store.size_bytes()
+    except CodeloupeError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        _fail("interrupted; the previous index is unchanged")
+    skipped = ", ".join(f"{n} {reason}" for reason, n in sorted(summary.skipped.items()))
+    what = "working tree" if summary.name == "worktree" else f"commit {summary.name[:12]}"
+    state = "up to date" if summary.up_to_date else (
+        f"{summary.new_blobs} new files read ({_human(summary.read_bytes)})")
+    click.echo(f"indexed {what} of {ws.root}: {summary.files} files, {_human(summary.bytes)}"
+               f"; skipped: {skipped or 'none'}; {state}; {summary.seconds:.2f} s; "
+               f"index size {_human(size)}")
+
+
+@cli.command(context_settings={"ignore_unknown_options": False})
+@click.argument("pattern", required=False)
+@click.option("-e", "--regexp", "extra_patterns", multiple=True,
+              help="A pattern to search for (repeatable; matches any).")
+@click.option("-F", "--fixed-strings", is_flag=True, help="Treat patterns as literal strings.")
+@click.option("-i", "--ignore-case", is_flag=True, help="Case-insensitive search.")
+@click.option("-S", "--smart-case", is_flag=True,
+              help="Case-insensitive unless the pattern has an uppercase letter.")
+@click.option("-s", "--case-sensitive", is_flag=True, help="Case-sensitive search (default).")
+@click.option("-w", "--word-regexp", is_flag=True, help="Only matches surrounded by word bounds.")
+@click.option("-g", "--glob", "globs", multiple=True,
+              help="Include files matching GLOB; a leading ! excludes. Repeatable.")
+@click.option("-C", "--context", type=int, default=0, help="Lines of context around matches.")
+@click.option("-B", "--before-context", type=int, default=None)
+@click.option("-A", "--after-context", type=int, default=None)
+@click.option("-m", "--max-count", type=int, default=None, help="Matching lines per file.")
+@click.option("--limit", type=int, default=None, help="Matching lines in all.")
+@click.option("--json", "as_json", is_flag=True, help="ripgrep's JSON Lines output.")
+@click.option("--lexical", is_flag=True, help="Rank chunks for a free-text query (BM25).")
+@repo_option
+@rev_option
+@index_dir_option
+@max_filesize_option
+@click.option("--no-refresh", is_flag=True, help="Search the index as it is, without updating.")
+def search(pattern: str | None, extra_patterns: tuple[str, ...], fixed_strings: bool,
+           ignore_case: bool, smart_case: bool, case_sensitive: bool, word_regexp: bool,
+           globs: tuple[str, ...], context: int, before_context: int | None,
+           after_context: int | None, max_count: int | None, limit: int | None, as_json: bool,
+           lexical: bool, repo: str | None, rev: str | None, index_dir: str | None,
+           max_filesize: str | None, no_refresh: bool) -> None:
+    """Search like ripgrep (same flags, output and exit codes), on any revision."""
+    from indexer.errors import CodeloupeError
+
+    patterns = tuple(extra_patterns) + ((pattern,) if pattern is not None else ())
+    if not patterns:
+        _fail("no pattern given (usage: codeloupe search [OPTIONS] PATTERN)")
+    if lexical:
+        from indexer.cli.lexical import run_lexical  # issue 3
+
+        sys.exit(run_lexical(" ".join(patterns), repo, rev, index_dir, as_json))
+    from indexer.cli.output import JsonPrinter, VimgrepPrinter, stdout_bytes
+    from indexer.search import SearchOptions, SearchStats, compile_search
+
+    case = "ignore" if ignore_case else "smart" if smart_case else "sensitive"
+    if case_sensitive:
+        case = "sensitive"
+    options = SearchOptions(
+        patterns=patterns, fixed_strings=fixed_strings, case=case, whole_word=word_regexp,
+        globs=globs, context_before=before_context if before_context is not None else context,
+        context_after=after_context if after_context is not None else context,
+        max_count=max_count, limit=limit)
+    out = stdout_bytes()
+    stats = SearchStats()
+    try:
+        compiled = compile_search(options)  # bad patterns fail before any indexing
+        ws = _open_workspace(repo, index_dir, max_filesize)
+        from indexer.cli.progress import index_progress
+
+        with index_progress() as on_progress:
+            snapshot = ws.snapshot(rev, refresh=not no_refresh, on_progress=on_progress,
+                                   on_wait=lambda m: click.echo(m, err=True))
+        printer = JsonPrinter(out) if as_json else VimgrepPrinter(
+            out, options.context_before > 0 or options.context_after > 0)
+        for result in snapshot.searcher.search(options, compiled, stats):
+            printer.file(result)
+        printer.finish(stats)
+        out.flush()
+    except CodeloupeError as exc:
+        _fail(str(exc))
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(EXIT_MATCH if stats.matched_lines else EXIT_NO_MATCH)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(EXIT_MATCH if stats.matched_lines else EXIT_NO_MATCH)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,504 @@
+"""Parse ripgrep's regex dialect (Rust `regex` syntax) into a small AST.
+
+One parse serves two consumers: the trigram planner (which needs literals and structure) and
+the RE2 translator (which re-emits the pattern in RE2's dialect). Parsing ourselves gives errors
+with a position in the user's pattern, and lets us follow ripgrep where RE2 differs
+(`\\u{...}`, Unicode `\\w`, `(?x)`, the ban on a literal newline).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from indexer.errors import PatternError
+
+MAX_CODEPOINT = 0x10FFFF
+MAX_REPEAT = 1000  # RE2's own limit on counted repetition
+
+
+# --- AST --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    char: str
+    fold: bool  # case-insensitive at this position
+
+
+@dataclass(frozen=True, slots=True)
+class ClassItem:
+    """One member of a character class: a range, or a named class kept as RE2 text."""
+
+    lo: int = 0
+    hi: int = -1
+    named: str | None = None  # RE2 syntax, e.g. "\\p{Greek}" or "[:alpha:]" (already translated)
+    negated_named: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CharClass:
+    items: tuple[ClassItem, ...]
+    negated: bool
+    fold: bool
+
+    def small_set(self, limit: int) -> frozenset[str] | None:
+        """The characters this class matches, if positive, made of ranges and at most `limit`."""
+        if self.negated or any(item.named is not None for item in self.items):
+            return None
+        size = sum(item.hi - item.lo + 1 for item in self.items)
+        if size > limit:
+            return None
+        return frozenset(chr(c) for item in self.items for c in range(item.lo, item.hi + 1))
+
+
+@dataclass(frozen=True, slots=True)
+class AnyChar:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Assertion:
+    kind: str  # "^", "$", "\\A", "\\z", "\\b", "\\B"
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    node: Node
+    capture: bool
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Repeat:
+    node: Node
+    min: int
+    max: int | None  # None = unbounded
+    greedy: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Concat:
+    nodes: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Alternate:
+    nodes: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Empty:
+    pass
+
+
+Node = Literal | CharClass | AnyChar | Assertion | Group | Repeat | Concat | Alternate | Empty
+
+
+# --- named classes ----------------------------------------------------------------------------
+
+# ripgrep's \w, \d and \s are Unicode-aware; RE2's are ASCII-only, so spell them out.
+WORD_CLASS = r"\p{L}\p{M}\p{Nd}\p{Nl}\p{Pc}\x{200C}\x{200D}"
+DIGIT_CLASS = r"\p{Nd}"
+SPACE_CLASS = (r"\t\n\x0B\f\r \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}"
+               r"\x{202F}\x{205F}\x{3000}")
+PERL_CLASSES = {"w": WORD_CLASS, "d": DIGIT_CLASS, "s": SPACE_CLASS}
+POSIX_CLASSES = {
+    "alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph", "lower", "print", "punct",
+    "space", "upper", "word", "xdigit",
+}
+# Long Unicode property names that ripgrep accepts and RE2 spells with the short name.
+UNICODE_ALIASES = {
+    "letter": "L", "lowercase_letter": "Ll", "uppercase_letter": "Lu", "titlecase_letter": "Lt",
+    "mark": "M", "number": "N", "decimal_number": "Nd", "digit": "Nd", "punctuation": "P",
+    "symbol": "S", "separator": "Z", "other": "C", "control": "Cc", "space_separator": "Zs",
+    "connector_punctuation": "Pc", "math_symbol": "Sm", "currency_symbol": "Sc",
+    "letter_number": "Nl", "other_number": "No", "nonspacing_mark": "Mn",
+}
+
+SIMPLE_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f", "v": "\v", "a": "\a"}
+META_CHARS = set("\\.+*?()|[]{}^$#&-~ ")
+
+
+@dataclass
+class Flags:
+    fold: bool = False
+    multi_line: bool = True  # ripgrep searches lines: ^ and $ are line anchors
+    dot_nl: bool = False
+    swap_greed: bool = False
+    verbose: bool = False
+
+    def copy(self) -> Flags:
+        return Flags(self.fold, self.multi_line, self.dot_nl, self.swap_greed, self.verbose)
+
+
+@dataclass
+class ParsedPattern:
+    node: Node
+    has_uppercase_literal: bool  # for smart case
+    captures: int = 0
+    literal_newline_at: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class _Parser:
+    def __init__(self, pattern: str, fold: bool) -> None:
+        self.p = pattern
+        self.i = 0
+        self.flags = Flags(fold=fold)
+        self.has_upper = False
+        self.captures = 0
+        self.newline_at: int | None = None
+
+    # --- helpers ---
+    def error(self, message: str, pos: int | None = None) -> PatternError:
+        return PatternError(message, self.p, self.i if pos is None else pos)
+
+    def peek(self, k: int = 0) -> str | None:
+        j = self.i + k
+        return self.p[j] if j < len(self.p) else None
+
+    def eof(self) -> bool:
+        return self.i >= len(self.p)
+
+    def skip_verbose(self) -> None:
+        while self.flags.verbose and not self.eof():
+            c = self.p[self.i]
+            if c.isspace():
+                self.i += 1
+            elif c == "#":
+                end = self.p.find("\n", self.i)
+                self.i = len(self.p) if end < 0 else end + 1
+            else:
+                return
+
+    # --- grammar ---
+    def parse(self) -> ParsedPattern:
+        node = self.parse_alternation()
+        if not self.eof():
+            raise self.error("unopened group: ')' without a matching '('")
+        return ParsedPattern(node, self.has_upper, self.captures, self.newline_at)
+
+    def parse_alternation(self) -> Node:
+        branches = [self.parse_concat()]
+        while self.peek() == "|":
+            self.i += 1
+            branches.append(self.parse_concat())
+        return branches[0] if len(branches) == 1 else Alternate(tuple(branches))
+
+    def parse_concat(self) -> Node:
+        items: list[Node] = []
+        while True:
+            self.skip_verbose()
+            c = self.peek()
+            if c is None or c == "|" or c == ")":
+                break
+            atom = self.parse_atom()
+            if atom is None:  # a bare flag group like (?i): changes flags for the rest
+                continue
+            items.append(self.parse_repetition(atom))
+        # A bare (?i) lasts until the end of the enclosing group: parse_group restores flags.
+        if not items:
+            return Empty()
+        return items[0] if len(items) == 1 else Concat(tuple(items))
+
+    def parse_repetition(self, atom: Node) -> Node:
+        while True:
+            self.skip_verbose()
+            c = self.peek()
+            start = self.i
+            if c in ("*", "+", "?"):
+                self.i += 1
+                lo, hi = {"*": (0, None), "+": (1, None), "?": (0, 1)}[c]
+            elif c == "{" and self._is_counted_repetition():
+                lo, hi = self._parse_counted()
+            else:
+                return atom
+            if isinstance(atom, Assertion | Empty):
+                raise self.error("repetition operator missing expression", start)
+            if isinstance(atom, Repeat) and c != "?":
+                raise self.error("nested repetition is not allowed here; wrap it in a group", start)
+            greedy = True
+            if self.peek() == "?":
+                self.i += 1
+                greedy = False
+            if self.flags.swap_greed:
+                greedy = not greedy
+            atom = Repeat(atom, lo, hi, greedy)
+
+    def _is_counted_repetition(self) -> bool:
+        j = self.i + 1
+        while j < len(self.p) and (self.p[j].isdigit() or self.p[j] in ", "):
+            j += 1
+        return j < len(self.p) and self.p[j] == "}" and any(ch.isdigit() for ch in self.p[self.i:j])
+
+    def _parse_counted(self) -> tuple[int, int | None]:
+        start = self.i
+        end = self.p.index("}", self.i)
+        body = self.p[self.i + 1:end].replace(" ", "")
+        self.i = end + 1
+        try:
+            if "," not in body:
+                lo = hi = int(body)
+            else:
+                a, b = body.split(",", 1)
+                lo = int(a) if a else 0
+                hi = int(b) if b else None
+        except ValueError as exc:
+            raise self.error("invalid counted repetition", start) from exc
+        if hi is not None and hi < lo:
+            raise self.error("invalid repetition range: the minimum exceeds the maximum", start)
+        if lo > MAX_REPEAT or (hi is not None and hi > MAX_REPEAT):
+            raise self.error(f"repetition count exceeds the limit of {MAX_REPEAT}", start)
+        return lo, hi
+
+    def parse_atom(self) -> Node | None:
+        c = self.p[self.i]
+        start = self.i
+        if c == "(":
+            return self.parse_group()
+        if c == "[":
+            return self.parse_class()
+        if c == ".":
+            self.i += 1
+            return AnyChar()
+        if c == "^":
+            self.i += 1
+            return Assertion("^")
+        if c == "$":
+            self.i += 1
+            return Assertion("$")
+        if c == "\\":
+            return self.parse_escape()
+        if c in "*+?":
+            raise self.error("repetition operator missing expression", start)
+        if c == "{" and self._is_counted_repetition():
+            raise self.error("repetition operator missing expression", start)
+        self.i += 1
+        return self.literal(c, start)
+
+    def literal(self, c: str, pos: int) -> Literal:
+        if c == "\n" and self.newline_at is None:
+            self.newline_at = pos
+        if c != c.lower():
+            self.has_upper = True
+        return Literal(c, self.flags.fold)
+
+    def parse_group(self) -> Node | None:
+        start = self.i
+        self.i += 1
+        name: str | None = None
+        capture = True
+        outer_flags = self.flags.copy()
+        if self.peek() == "?":
+            self.i += 1
+            c = self.peek()
+            if c in ("=", "!") or (c == "<" and self.peek(1) in ("=", "!")):
+                raise self.error(
+                    "look-around, including look-ahead and look-behind, is not supported", start)
+            if c == "P" and self.peek(1) == "<" or c == "<":
+                self.i += 2 if c == "P" else 1
+                end = self.p.find(">", self.i)
+                if end < 0:
+                    raise self.error("unclosed capture group name", start)
+                name = self.p[self.i:end]
+                if not name or not all(ch.isalnum() or ch in "_[]." for ch in name):
+                    raise self.error(f"invalid capture group name {name!r}", self.i)
+                self.i = end + 1
+            else:
+                # Flags: (?flags) or (?flags:...)
+                on = True
+                flags = self.flags.copy()
+                while True:
+                    ch = self.peek()
+                    if ch is None:
+                        raise self.error("unclosed group", start)
+                    self.i += 1
+                    if ch == "-":
+                        on = False
+                    elif ch in "imsUxu":
+                        if ch == "i":
+                            flags.fold = on
+                        elif ch == "m":
+                            flags.multi_line = True  # lines are searched one at a time anyway
+                        elif ch == "s":
+                            flags.dot_nl = on
+                        elif ch == "U":
+                            flags.swap_greed = on
+                        elif ch == "x":
+                            flags.verbose = on
+                        elif ch == "u" and not on:
+                            raise self.error(
+                                "the (?-u) flag (byte-oriented matching) is not supported",
+                                self.i - 1)
+                    elif ch == ")":
+                        self.flags = flags  # bare flag group: applies to the rest of this group
+                        return None
+                    elif ch == ":":
+                        capture = False
+                        self.flags = flags
+                        break
+                    elif ch == "R":
+                        raise self.error("the CRLF flag (?R) is not supported", self.i - 1)
+                    else:
+                        raise self.error(f"unrecognized flag {ch!r}", self.i - 1)
+        if capture:
+            self.captures += 1
+        node = self.parse_alternation()
+        if self.peek() != ")":
+            raise self.error("unclosed group", start)
+        self.i += 1
+        self.flags = outer_flags
+        return Group(node, capture, name)
+
+    def parse_escape(self) -> Node:
+        start = self.i
+        self.i += 1
+        c = self.peek()
+        if c is None:
+            raise self.error("incomplete escape sequence at the end of the pattern", start)
+        self.i += 1
+        if c in "123456789":
+            raise self.error("backreferences are not supported", start)
+        if c in ("b", "B"):
+            return Assertion("\\" + c)
+        if c == "A":
+            return Assertion("\\A")
+        if c == "z":
+            return Assertion("\\z")
+        if c in ("<", ">"):
+            raise self.error(f"the word-boundary assertion \\{c} is not supported; use \\b", start)
+        if c.lower() in PERL_CLASSES:
+            return CharClass((ClassItem(named=PERL_CLASSES[c.lower()]),), c.isupper(), False)
+        if c in ("p", "P"):
+            item = self.parse_unicode_class(start)
+            return CharClass((item,), c == "P", False)
+        cp = self.parse_escaped_codepoint(c, start)
+        return self.literal(chr(cp), start)
+
+    def parse_escaped_codepoint(self, c: str, start: int) -> int:
+        """The code point of a single-character escape (already past the letter `c`)."""
+        if c in SIMPLE_ESCAPES:
+            return ord(SIMPLE_ESCAPES[c])
+        if c in ("x", "u", "U"):
+            width = {"x": 2, "u": 4, "U": 8}[c]
+            if self.peek() == "{":
+                end = self.p.find("}", self.i)
+                if end < 0:
+                    raise self.error("unclosed hexadecimal escape", start)
+                digits = self.p[self.i + 1:end]
+                self.i = end + 1
+            else:
+                digits = self.p[self.i:self.i + width]
+                self.i += len(digits)
+                if len(digits) != width:
+                    raise self.error(f"\\{c} needs exactly {width} hexadecimal digits", start)
+            try:
+                cp = int(digits, 16)
+            except ValueError as exc:
+                raise self.error(f"invalid hexadecimal digits {digits!r}", start) from exc
+            if cp > MAX_CODEPOINT or 0xD800 <= cp <= 0xDFFF:
+                raise self.error(f"invalid Unicode scalar value {digits}", start)
+            return cp
+        if c == "0":
+            raise self.error("octal escapes are not supported", start)
+        if c.isalnum():
+            raise self.error(f"unrecognized escape sequence \\{c}", start)
+        return ord(c)  # escaped punctuation or space: the character itself
+
+    def parse_unicode_class(self, start: int) -> ClassItem:
+        if self.peek() == "{":
+            end = self.p.find("}", self.i)
+            if end < 0:
+                raise self.error("unclosed Unicode class", start)
+            name = self.p[self.i + 1:end].strip()
+            self.i = end + 1
+        else:
+            name = self.peek() or ""
+            self.i += 1
+        negated = False
+        if name.startswith("^"):
+            negated, name = True, name[1:]
+        if "=" in name or ":" in name:
+            raise self.error(f"Unicode property values ({name}) are not supported", start)
+        key = name.lower().replace(" ", "_").replace("-", "_")
+        name = UNICODE_ALIASES.get(key, name)
+        return ClassItem(named=f"\\p{{{name}}}", negated_named=negated)
+
+    def parse_class(self) -> CharClass:
+        start = self.i
+        self.i += 1
+        negated = False
+        if self.peek() == "^":
+            negated = True
+            self.i += 1
+        items: list[ClassItem] = []
+        first = True
+        while True:
+            c = self.peek()
+            if c is None:
+                raise self.error("unclosed character class", start)
+            if c == "]" and not first:
+                self.i += 1
+                break
+            first = False
+            if c == "[":
+                if self.p.startswith("[:", self.i):
+                    end = self.p.find(":]", self.i + 2)
+                    name = self.p[self.i + 2:end] if end > 0 else ""
+                    neg = name.startswith("^")
+                    if end > 0 and name.lstrip("^") in POSIX_CLASSES:
+                        self.i = end + 2
+                        items.append(ClassItem(named=f"[:{name}:]", negated_named=neg))
+                        continue
+                raise self.error("nested character classes are not supported", self.i)
+            if self.p.startswith(("&&", "--", "~~"), self.i):
+                raise self.error("character class set operations (&&, --, ~~) are not supported",
+                                 self.i)
+            lo_item = self.parse_class_atom(start)
+            if isinstance(lo_item, ClassItem):
+                items.append(lo_item)
+                continue
+            lo = lo_item
+            if self.peek() == "-" and self.peek(1) not in (None, "]"):
+                self.i += 1
+                hi_item = self.parse_class_atom(start)
+                if isinstance(hi_item, ClassItem):
+                    raise self.error("invalid range: a class cannot end a range", self.i - 1)
+                if hi_item < lo:
+                    raise self.error("invalid character class range: start exceeds end", self.i)
+                items.append(ClassItem(lo, hi_item))
+            else:
+                items.append(ClassItem(lo, lo))
+        for item in items:
+            if item.named is None:
+                for cp in (item.lo, item.hi):
+                    if chr(cp) != chr(cp).lower():
+                        self.has_upper = True
+        if (not negated and len(items) == 1 and items[0].named is None
+                and items[0].lo == items[0].hi == 10 and self.newline_at is None):
+            self.newline_at = start
+        return CharClass(tuple(items), negated, self.flags.fold)
+
+    def parse_class_atom(self, class_start: int) -> int | ClassItem:
+        c = self.p[self.i]
+        start = self.i
+        self.i += 1
+        if c != "\\":
+            return ord(c)
+        c = self.peek()
+        if c is None:
+            raise self.error("unclosed character class", class_start)
+        self.i += 1
+        if c.lower() in PERL_CLASSES:
+            return ClassItem(named=PERL_CLASSES[c.lower()], negated_named=c.isupper())
+        if c in ("p", "P"):
+            item = self.parse_unicode_class(start)
+            if c == "P":
+                item = ClassItem(named=item.named, negated_named=not item.negated_named)
+            return item
+        return self.parse_escaped_codepoint(c, start)
+
+
+def parse(pattern: str, *, fold: bool = False) -> ParsedPattern:
+    """Parse `pattern` (ripgrep dialect); raise PatternError with a position on bad input."""
+    return _Parser(pattern, fold).parse()

@@ -1,0 +1,406 @@
+"""Regex and literal search over one snapshot, with ripgrep's semantics.
+
+Pipeline: parse the pattern(s) in ripgrep's dialect → plan a trigram query (Cox) → candidate
+blobs from tantivy, kept to the snapshot and the globs → verify with RE2 over the stored bytes
+(memory-mapped packs). A plan with no usable trigram, or one that selects most of the
+snapshot anyway, scans whole packs in one RE2 pass instead, which is faster than visiting
+blobs one by one.
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import re2
+
+from indexer.errors import PatternError
+from indexer.regex.plan import TrigramPlan, plan
+from indexer.regex.syntax import Alternate, Concat, Literal, Node, parse
+from indexer.regex.translate import bounded, edge_word_boundaries, to_re2, whole_word
+from indexer.store.content import BlobKind
+from indexer.store.index_store import IndexStore
+from indexer.store.manifest import Manifest
+
+SCAN_SHARE = 0.3  # above this share of the snapshot's bytes, scan packs instead of blobs
+
+
+# --- options and compiled form ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    patterns: tuple[str, ...]
+    fixed_strings: bool = False
+    case: str = "sensitive"  # "sensitive", "ignore" or "smart" (as rg -s / -i / -S)
+    whole_word: bool = False
+    globs: tuple[str, ...] = ()  # rg -g: include, or exclude with a leading "!"
+    context_before: int = 0
+    context_after: int = 0
+    max_count: int | None = None  # matching lines per file
+    limit: int | None = None  # matching lines in all
+
+
+@dataclass(frozen=True)
+class CompiledSearch:
+    regex: re2._Regexp
+    group: int  # the capture group holding the reported match (1 for whole-word)
+    plan: TrigramPlan
+    source: str  # the RE2 pattern, for debugging
+    case_insensitive: bool
+
+
+def _literal_node(text: str, fold: bool) -> Node:
+    return Concat(tuple(Literal(c, fold) for c in text))
+
+
+def compile_search(options: SearchOptions) -> CompiledSearch:
+    """Parse, plan and compile; PatternError (with a position) for anything we cannot run."""
+    if not options.patterns:
+        raise PatternError("no pattern given", "", 0)
+    if options.case == "ignore":
+        fold = True
+    elif options.case == "smart":
+        if options.fixed_strings:
+            fold = not any(c != c.lower() for p in options.patterns for c in p)
+        else:
+            fold = not any(parse(p).has_uppercase_literal for p in options.patterns)
+    else:
+        fold = False
+    nodes: list[Node] = []
+    for pattern in options.patterns:
+        if options.fixed_strings:
+            if "\n" in pattern:
+                raise PatternError('the literal "\\n" is not allowed in a regex', pattern,
+                                   pattern.index("\n"))
+            nodes.append(_literal_node(pattern, fold))
+            continue
+        parsed = parse(pattern, fold=fold)
+        if parsed.literal_newline_at is not None:
+            raise PatternError('the literal "\\n" is not allowed in a regex (ripgrep searches '
+                               "line by line)", pattern, parsed.literal_newline_at)
+        nodes.append(parsed.node)
+    node = nodes[0] if len(nodes) == 1 else Alternate(tuple(nodes))
+    if options.whole_word:
+        source, group = whole_word(to_re2(node)), 1
+    else:
+        inner, lead, trail = edge_word_boundaries(node)
+        source, group = (bounded(to_re2(inner), lead, trail), 1) if lead or trail else (
+            to_re2(node), 0)
+    re2_options = re2.Options()
+    re2_options.never_nl = True  # lines are searched one by one, as in ripgrep
+    re2_options.max_mem = 256 << 20
+    re2_options.log_errors = False
+    try:
+        regex = re2.compile(source.encode(), re2_options)
+    except re2.error as exc:
+        shown = options.patterns[0]
+        raise PatternError(f"RE2 cannot run this pattern: {exc}", shown, 0) from None
+    return CompiledSearch(regex, group, plan(node), source, fold)
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Line:
+    """A matching line (with submatches) or a context line, as ripgrep reports them."""
+
+    line_number: int  # 1-based
+    byte_offset: int  # offset of the line's first byte in the file
+    text: bytes  # including its line terminator, if any
+    submatches: list[tuple[int, int]] = field(default_factory=list)  # byte ranges in `text`
+
+    @property
+    def is_match(self) -> bool:
+        return bool(self.submatches)
+
+    def utf16_column(self, byte_column: int) -> int:
+        """The UTF-16 code-unit column of a byte column (LSP's default position encoding)."""
+        prefix = self.text[:byte_column].decode("utf-8", "replace")
+        return len(prefix.encode("utf-16-le")) // 2
+
+    def char_column(self, byte_column: int) -> int:
+        return len(self.text[:byte_column].decode("utf-8", "replace"))
+
+
+@dataclass(slots=True)
+class FileMatches:
+    path: str
+    lines: list[Line]  # matching and context lines in line order
+
+    @property
+    def match_count(self) -> int:
+        return sum(1 for line in self.lines if line.is_match)
+
+
+@dataclass
+class SearchStats:
+    candidates: int = 0  # blobs the trigram plan selected (within the snapshot)
+    files_searched: int = 0
+    bytes_searched: int = 0
+    matched_lines: int = 0
+    matched_files: int = 0
+    scanned: bool = False  # whole packs scanned instead of candidate blobs
+    plan_seconds: float = 0.0
+    seconds: float = 0.0
+
+
+# --- the search -------------------------------------------------------------------------------
+
+
+def _truncate(lines: list[Line], max_matches: int) -> list[Line]:
+    """The lines up to the `max_matches`-th match (its trailing context dropped)."""
+    seen = 0
+    for k, line in enumerate(lines):
+        if line.submatches:
+            seen += 1
+            if seen == max_matches:
+                return lines[:k + 1]
+    return lines
+
+
+class GlobFilter:
+    """ripgrep's -g: gitignore-style globs, later ones winning; '!' excludes. With any include
+    glob, files matching none of the include globs are left out."""
+
+    def __init__(self, globs: Sequence[str]) -> None:
+        from pathspec.patterns.gitwildmatch import GitWildMatchPattern
+
+        self.rules = []
+        for glob in globs:
+            exclude = glob.startswith("!")
+            pattern = GitWildMatchPattern(glob[1:] if exclude else glob)
+            if pattern.include is not None:
+                self.rules.append((pattern, not exclude))
+        self.has_includes = any(include for _, include in self.rules)
+
+    def __call__(self, path: str) -> bool:
+        decision = None
+        for pattern, include in self.rules:
+            if pattern.match_file(path) is not None:
+                decision = include
+        if decision is None:
+            return not self.has_includes
+        return decision
+
+
+class SnapshotSearcher:
+    """Searches one snapshot (a loaded manifest) of an index store."""
+
+    def __init__(self, store: IndexStore, manifest: Manifest) -> None:
+        self.store = store
+        self.manifest = manifest
+
+    def search(self, options: SearchOptions, compiled: CompiledSearch | None = None,
+               stats: SearchStats | None = None) -> Iterator[FileMatches]:
+        compiled = compiled or compile_search(options)
+        stats = stats if stats is not None else SearchStats()
+        started = time.perf_counter()
+        manifest = self.manifest
+        wanted = self._wanted_entries(options)
+        # blob number -> manifest indexes (several paths may hold the same blob)
+        by_blob: dict[int, list[int]] = {}
+        wanted_bytes = 0
+        for i in wanted:
+            blob = manifest.blob_nos[i]
+            if blob not in by_blob:
+                by_blob[blob] = [i]
+                wanted_bytes += manifest.lengths[i]
+            else:
+                by_blob[blob].append(i)
+        scan = compiled.plan.is_scan
+        candidate_blobs: list[int] = []
+        if not scan:
+            t = time.perf_counter()
+            selected = self.store.trigrams.candidates(compiled.plan.query, compiled.plan.lowered)
+            stats.plan_seconds = time.perf_counter() - t
+            candidate_blobs = [b for b in selected if b in by_blob]
+            candidate_bytes = sum(manifest.lengths[by_blob[b][0]] for b in candidate_blobs)
+            scan = candidate_bytes > SCAN_SHARE * max(wanted_bytes, 1)
+        stats.scanned = scan
+        if scan:
+            stats.candidates = len(by_blob)
+            results = self._scan_packs(compiled, options, by_blob, stats)
+        else:
+            stats.candidates = len(candidate_blobs)
+            results = self._search_candidates(compiled, options, by_blob, candidate_blobs, stats)
+        try:
+            yield from results
+        finally:
+            stats.seconds = time.perf_counter() - started
+
+    def _wanted_entries(self, options: SearchOptions) -> list[int]:
+        manifest = self.manifest
+        kinds = manifest.kinds
+        searchable = {int(k) for k in BlobKind if k.searchable}
+        entries = [i for i in range(len(manifest)) if kinds[i] in searchable]
+        if options.globs:
+            keep = GlobFilter(options.globs)
+            entries = [i for i in entries if keep(manifest.paths[i])]
+        return entries
+
+    # --- candidate blobs, visited in path order (streams) ---
+    def _search_candidates(self, compiled: CompiledSearch, options: SearchOptions,
+                           by_blob: dict[int, list[int]], candidate_blobs: list[int],
+                           stats: SearchStats) -> Iterator[FileMatches]:
+        manifest = self.manifest
+        order = sorted(i for b in candidate_blobs for i in by_blob[b])
+        hits: dict[int, list[Line]] = {}
+        remaining = options.limit
+        for i in order:
+            blob = manifest.blob_nos[i]
+            if blob not in hits:
+                start = manifest.offsets[i]
+                data = self.store.packs.view(manifest.packs[i])[start:start + manifest.lengths[i]]
+                stats.files_searched += 1
+                stats.bytes_searched += len(data)
+                hits[blob] = _scan_blob(data, 0, compiled, options)
+            lines = hits[blob]
+            if not lines:
+                continue
+            result = self._file_result(i, lines, remaining)
+            stats.matched_files += 1
+            stats.matched_lines += result.match_count
+            yield result
+            if remaining is not None:
+                remaining -= result.match_count
+                if remaining <= 0:
+                    return
+
+    # --- whole packs in one pass ---
+    def _scan_packs(self, compiled: CompiledSearch, options: SearchOptions,
+                    by_blob: dict[int, list[int]], stats: SearchStats) -> Iterator[FileMatches]:
+        manifest = self.manifest
+        per_pack: dict[int, list[tuple[int, int, int]]] = {}  # pack -> [(offset, end, blob)]
+        for blob, indexes in by_blob.items():
+            i = indexes[0]
+            start = manifest.offsets[i]
+            per_pack.setdefault(manifest.packs[i], []).append(
+                (start, start + manifest.lengths[i], blob))
+        hits: dict[int, list[Line]] = {}
+        found = 0
+        limit = options.limit
+        regex = compiled.regex
+        for pack, spans in sorted(per_pack.items()):
+            spans.sort()
+            starts = [s for s, _, _ in spans]
+            buf = self.store.packs.view(pack)
+            stats.files_searched += len(spans)
+            stats.bytes_searched += sum(e - s for s, e, _ in spans)
+            pos, stop = spans[0][0], spans[-1][1]
+            while pos <= stop:
+                m = regex.search(buf, pos, stop)
+                if m is None:
+                    break
+                where = m.start()
+                k = bisect.bisect_right(starts, where) - 1
+                start, end, blob = spans[k]
+                if where > end:  # between blobs (bytes of other snapshots): move on
+                    pos = spans[k + 1][0] if k + 1 < len(spans) else stop + 1
+                    continue
+                line_start = max(buf.rfind(b"\n", start, where) + 1, start)
+                lines = _scan_blob(buf[start:end], line_start - start, compiled, options)
+                if lines:
+                    hits[blob] = lines
+                    found += len(by_blob[blob]) * sum(1 for x in lines if x.submatches)
+                    if limit is not None and found >= limit:
+                        break
+                pos = end + 1
+            if limit is not None and found >= limit:
+                break
+        order = sorted(i for b in hits for i in by_blob[b])
+        remaining = limit
+        for i in order:
+            result = self._file_result(i, hits[manifest.blob_nos[i]], remaining)
+            stats.matched_files += 1
+            stats.matched_lines += result.match_count
+            yield result
+            if remaining is not None:
+                remaining -= result.match_count
+                if remaining <= 0:
+                    return
+
+    def _file_result(self, i: int, lines: list[Line], remaining: int | None) -> FileMatches:
+        if remaining is not None:
+            lines = _truncate(lines, remaining)
+        return FileMatches(self.manifest.paths[i], lines)
+
+
+def _scan_blob(data: bytes, pos: int, compiled: CompiledSearch,
+               options: SearchOptions) -> list[Line]:
+    """Every matching line of `data` from `pos` on, with context lines if asked for."""
+    regex = compiled.regex
+    group = compiled.group
+    end = len(data)
+    max_count = options.max_count
+    found: list[tuple[int, int, int, list[tuple[int, int]]]] = []
+    line_number = 1
+    counted_to = 0
+    m = regex.search(data, pos, end)
+    while m is not None:
+        ms = m.start(group)
+        line_start = data.rfind(b"\n", 0, ms) + 1
+        line_end = data.find(b"\n", ms)
+        if line_end < 0:
+            line_end = end
+        line_number += data.count(b"\n", counted_to, line_start)
+        counted_to = line_start
+        found.append((line_number, line_start, line_end,
+                      _submatches(regex, group, data, line_start, line_end, m)))
+        if (max_count is not None and len(found) >= max_count) or line_end >= end:
+            break
+        m = regex.search(data, line_end + 1, end)
+    if not found:
+        return []
+    if not options.context_before and not options.context_after:
+        return [Line(n, ls, data[ls:le + 1], subs) for n, ls, le, subs in found]
+    return _with_context(data, found, options.context_before, options.context_after)
+
+
+def _with_context(data: bytes, found: list[tuple[int, int, int, list[tuple[int, int]]]],
+                  before: int, after: int) -> list[Line]:
+    lines: list[Line] = []
+    last_emitted = 0  # highest line number emitted so far
+    for idx, (number, ls, le, subs) in enumerate(found):
+        ctx: list[Line] = []
+        p, n = ls, number
+        while len(ctx) < before and n - 1 > last_emitted and p > 0:
+            prev_start = data.rfind(b"\n", 0, p - 1) + 1
+            n -= 1
+            ctx.append(Line(n, prev_start, data[prev_start:p]))
+            p = prev_start
+        lines.extend(reversed(ctx))
+        lines.append(Line(number, ls, data[ls:le + 1], subs))
+        last_emitted = number
+        next_number = found[idx + 1][0] if idx + 1 < len(found) else None
+        p, n = le + 1, number
+        for _ in range(after):
+            if p >= len(data) or (next_number is not None and n + 1 >= next_number):
+                break
+            nl = data.find(b"\n", p)
+            line_end = len(data) if nl < 0 else nl + 1
+            n += 1
+            lines.append(Line(n, p, data[p:line_end]))
+            last_emitted = n
+            p = line_end
+    return lines
+
+
+def _submatches(regex, group: int, data: bytes, line_start: int, line_end: int,  # noqa: ANN001
+                first) -> list[tuple[int, int]]:  # noqa: ANN001
+    subs: list[tuple[int, int]] = []
+    m = first
+    while m is not None:
+        s, e = m.span(group)
+        subs.append((s - line_start, e - line_start))
+        if e == s:
+            e += 1  # an empty match: step over one byte
+            while e < line_end and (data[e] & 0xC0) == 0x80:  # ... to a character boundary
+                e += 1
+        if e > line_end:
+            break
+        m = regex.search(data, e, line_end)
+    return subs

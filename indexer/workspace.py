@@ -1,0 +1,137 @@
+"""The engine's front door: one git repository, its index, and searches on any revision.
+
+The CLI and the language server both go through `Workspace`; nothing here knows about either.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from indexer.errors import RepositoryError
+from indexer.ingest import (
+    CancelToken,
+    IndexSummary,
+    ProgressCallback,
+    SnapshotBuilder,
+    WorktreeScan,
+)
+from indexer.repo import WORKTREE, GitRepo
+from indexer.search import FileMatches, SearchOptions, SearchStats, SnapshotSearcher
+from indexer.store.content import DEFAULT_MAX_FILESIZE
+from indexer.store.index_store import IndexStore, index_dir_for
+from indexer.store.manifest import Manifest
+
+
+@dataclass
+class Snapshot:
+    """A loaded, searchable snapshot: the working tree or one commit."""
+
+    name: str  # 'worktree' or a commit id
+    rev: str  # what the user asked for
+    commit: str | None
+    manifest: Manifest
+    searcher: SnapshotSearcher
+
+
+class Workspace:
+    def __init__(self, repo: GitRepo, store: IndexStore,
+                 max_filesize: int = DEFAULT_MAX_FILESIZE) -> None:
+        self.repo = repo
+        self.store = store
+        self.max_filesize = max_filesize
+
+    @classmethod
+    def open(cls, path: str | Path | None = None, *, index_dir: Path | None = None,
+             index_root: Path | None = None,
+             max_filesize: int = DEFAULT_MAX_FILESIZE) -> Workspace:
+        repo = GitRepo.discover(path)
+        directory = index_dir or index_dir_for(repo.root, index_root)
+        return cls(repo, IndexStore(directory), max_filesize)
+
+    def close(self) -> None:
+        self.store.close()
+
+    @property
+    def root(self) -> Path:
+        return self.repo.root
+
+    # --- paths ---
+    def relative_path(self, path: str | Path) -> str:
+        """A path inside the repository, relative to its root; anything outside is refused."""
+        full = Path(path)
+        if not full.is_absolute():
+            full = self.root / full
+        resolved = Path(os.path.normpath(full))
+        try:
+            relative = resolved.relative_to(self.root)
+        except ValueError:
+            raise RepositoryError(
+                f"path {path} is outside the repository {self.root}; refused") from None
+        return relative.as_posix()
+
+    # --- revisions and indexing ---
+    def resolve(self, rev: str | None) -> tuple[str, str | None]:
+        """(snapshot name, commit) for a revision; None or 'worktree' is the working tree."""
+        if rev is None or rev == WORKTREE:
+            return WORKTREE, None
+        commit = self.repo.resolve(rev)
+        return commit, commit
+
+    def _builder(self, on_progress: ProgressCallback | None,
+                 cancel: CancelToken | None) -> SnapshotBuilder:
+        return SnapshotBuilder(self.store, self.repo, max_filesize=self.max_filesize,
+                               on_progress=on_progress, cancel=cancel)
+
+    def is_fresh(self, rev: str | None = None) -> bool:
+        name, _ = self.resolve(rev)
+        if name != WORKTREE:
+            return self.store.catalog.snapshot(name) is not None
+        builder = self._builder(None, None)
+        return builder.worktree_is_fresh(WorktreeScan(self.repo, self.store))
+
+    def index(self, rev: str | None = None, *, on_progress: ProgressCallback | None = None,
+              cancel: CancelToken | None = None, wait: bool = True,
+              on_wait=None) -> IndexSummary:  # noqa: ANN001
+        """Bring the snapshot of `rev` up to date (only new blobs are read)."""
+        name, commit = self.resolve(rev)
+        builder = self._builder(on_progress, cancel)
+        if name == WORKTREE:
+            scan = WorktreeScan(self.repo, self.store)
+            if builder.worktree_is_fresh(scan):
+                return builder.index_worktree(scan)
+            with self.store.write_lock(wait=wait, on_wait=on_wait):
+                return builder.index_worktree()  # rescan under the lock
+        if self.store.catalog.snapshot(name) is not None:
+            return builder.index_commit(name)
+        with self.store.write_lock(wait=wait, on_wait=on_wait):
+            assert commit is not None
+            return builder.index_commit(commit)
+
+    def snapshot(self, rev: str | None = None, *, refresh: bool = True,
+                 on_progress: ProgressCallback | None = None, on_wait=None,  # noqa: ANN001
+                 ) -> Snapshot:
+        """Load a searchable snapshot, indexing it first when missing or stale (if `refresh`)."""
+        name, commit = self.resolve(rev)
+        if refresh:
+            self.index(rev, on_progress=on_progress, on_wait=on_wait)
+        for _ in range(5):
+            record = self.store.catalog.snapshot(name)
+            if record is None:
+                raise RepositoryError(
+                    f"revision {rev or WORKTREE} is not indexed; run `codeloupe index"
+                    f"{'' if rev is None else ' --rev ' + rev}`")
+            try:
+                manifest = self.store.load_manifest(record)
+            except FileNotFoundError:
+                continue  # replaced by a concurrent update between the two reads: reload
+            return Snapshot(name, rev or WORKTREE, record.commit_id or commit, manifest,
+                            SnapshotSearcher(self.store, manifest))
+        raise RepositoryError(f"the index of {rev or WORKTREE} keeps changing; try again")
+
+    def search(self, options: SearchOptions, rev: str | None = None,
+               stats: SearchStats | None = None, refresh: bool = True) -> Iterator[FileMatches]:
+        snapshot = self.snapshot(rev, refresh=refresh)
+        return snapshot.searcher.search(options, stats=stats)
