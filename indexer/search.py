@@ -10,21 +10,25 @@ blobs one by one.
 from __future__ import annotations
 
 import bisect
+import os
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from operator import itemgetter
 
 import re2
 
 from indexer.errors import PatternError
 from indexer.regex.plan import TrigramPlan, plan
-from indexer.regex.syntax import Alternate, Concat, Literal, Node, parse
+from indexer.regex.syntax import Alternate, Concat, Group, Literal, Node, parse
 from indexer.regex.translate import bounded, edge_word_boundaries, to_re2, whole_word
 from indexer.store.content import BlobKind
 from indexer.store.index_store import IndexStore
 from indexer.store.manifest import Manifest
 
 SCAN_SHARE = 0.3  # above this share of the snapshot's bytes, scan packs instead of blobs
+SCAN_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 # --- options and compiled form ----------------------------------------------------------------
@@ -50,6 +54,32 @@ class CompiledSearch:
     plan: TrigramPlan
     source: str  # the RE2 pattern, for debugging
     case_insensitive: bool
+    literal: bytes | None = None  # a plain case-sensitive literal: found with bytes.find
+
+    def span_finder(self):  # noqa: ANN201 - a hot-path closure
+        """find(data, pos, end) -> (start, end) of the next reported match, or None.
+
+        Calls RE2's extension directly: the Python wrapper costs more than the match itself
+        on short spans, and a search with many matching lines makes millions of calls.
+        """
+        literal = self.literal
+        if literal is not None:
+            size = len(literal)
+
+            def find_literal(data, pos: int, end: int):  # noqa: ANN001, ANN202
+                at = data.find(literal, pos, end)
+                return None if at < 0 else (at, at + size)
+
+            return find_literal
+        match = self.regex._regexp.Match
+        unanchored = re2._Anchor.UNANCHORED
+        group = self.group
+
+        def find_regex(data, pos: int, end: int):  # noqa: ANN001, ANN202
+            spans = match(unanchored, data, pos, end)
+            return None if spans[0][0] < 0 else spans[group]
+
+        return find_regex
 
 
 def _literal_node(text: str, fold: bool) -> Node:
@@ -98,32 +128,61 @@ def compile_search(options: SearchOptions) -> CompiledSearch:
     except re2.error as exc:
         shown = options.patterns[0]
         raise PatternError(f"RE2 cannot run this pattern: {exc}", shown, 0) from None
-    return CompiledSearch(regex, group, plan(node), source, fold)
+    literal = None
+    if not fold and not options.whole_word and group == 0:
+        text = _plain_literal(node)
+        if text:
+            literal = text.encode("utf-8")
+    return CompiledSearch(regex, group, plan(node), source, fold, literal)
+
+
+def _plain_literal(node: Node) -> str | None:
+    """The text of a pattern that is nothing but case-sensitive literal characters."""
+    if isinstance(node, Literal):
+        return None if node.fold else node.char
+    if isinstance(node, Group):
+        return _plain_literal(node.node)
+    if isinstance(node, Concat):
+        parts = [_plain_literal(n) for n in node.nodes]
+        return None if any(p is None for p in parts) else "".join(parts)  # type: ignore[arg-type]
+    return None
 
 
 # --- results ----------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class Line:
-    """A matching line (with submatches) or a context line, as ripgrep reports them."""
+class Line(tuple):
+    """A matching line (with submatches) or a context line, as ripgrep reports them.
 
-    line_number: int  # 1-based
-    byte_offset: int  # offset of the line's first byte in the file
-    text: bytes  # including its line terminator, if any
-    submatches: list[tuple[int, int]] = field(default_factory=list)  # byte ranges in `text`
+    A tuple (line_number, byte_offset, text, submatches) with named accessors: searches that
+    match hundreds of thousands of lines build one per line, and a tuple is built in C.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, line_number: int, byte_offset: int, text: bytes,
+                submatches: list[tuple[int, int]] | None = None) -> Line:
+        return tuple.__new__(cls, (line_number, byte_offset, text, submatches or []))
+
+    line_number = property(itemgetter(0), doc="1-based line number")
+    byte_offset = property(itemgetter(1), doc="offset of the line's first byte in the file")
+    text = property(itemgetter(2), doc="the line, including its terminator if any")
+    submatches = property(itemgetter(3), doc="byte ranges of the matches within `text`")
 
     @property
     def is_match(self) -> bool:
-        return bool(self.submatches)
+        return bool(self[3])
 
     def utf16_column(self, byte_column: int) -> int:
         """The UTF-16 code-unit column of a byte column (LSP's default position encoding)."""
-        prefix = self.text[:byte_column].decode("utf-8", "replace")
+        prefix = self[2][:byte_column].decode("utf-8", "replace")
         return len(prefix.encode("utf-16-le")) // 2
 
     def char_column(self, byte_column: int) -> int:
-        return len(self.text[:byte_column].decode("utf-8", "replace"))
+        return len(self[2][:byte_column].decode("utf-8", "replace"))
+
+
+_new_line = tuple.__new__  # _new_line(Line, (number, offset, text, subs)): the hot-path form
 
 
 @dataclass(slots=True)
@@ -193,6 +252,7 @@ class SnapshotSearcher:
     def __init__(self, store: IndexStore, manifest: Manifest) -> None:
         self.store = store
         self.manifest = manifest
+        self._blob_maps: dict[tuple[str, ...], tuple[dict[int, list[int]], int]] = {}
 
     def search(self, options: SearchOptions, compiled: CompiledSearch | None = None,
                stats: SearchStats | None = None) -> Iterator[FileMatches]:
@@ -200,17 +260,7 @@ class SnapshotSearcher:
         stats = stats if stats is not None else SearchStats()
         started = time.perf_counter()
         manifest = self.manifest
-        wanted = self._wanted_entries(options)
-        # blob number -> manifest indexes (several paths may hold the same blob)
-        by_blob: dict[int, list[int]] = {}
-        wanted_bytes = 0
-        for i in wanted:
-            blob = manifest.blob_nos[i]
-            if blob not in by_blob:
-                by_blob[blob] = [i]
-                wanted_bytes += manifest.lengths[i]
-            else:
-                by_blob[blob].append(i)
+        by_blob, wanted_bytes = self._blob_map(options.globs)
         scan = compiled.plan.is_scan
         candidate_blobs: list[int] = []
         if not scan:
@@ -218,7 +268,8 @@ class SnapshotSearcher:
             selected = self.store.trigrams.candidates(compiled.plan.query, compiled.plan.lowered)
             stats.plan_seconds = time.perf_counter() - t
             candidate_blobs = [b for b in selected if b in by_blob]
-            candidate_bytes = sum(manifest.lengths[by_blob[b][0]] for b in candidate_blobs)
+            lengths = manifest.lengths
+            candidate_bytes = sum(lengths[by_blob[b][0]] for b in candidate_blobs)
             scan = candidate_bytes > SCAN_SHARE * max(wanted_bytes, 1)
         stats.scanned = scan
         if scan:
@@ -232,15 +283,32 @@ class SnapshotSearcher:
         finally:
             stats.seconds = time.perf_counter() - started
 
-    def _wanted_entries(self, options: SearchOptions) -> list[int]:
+    def _blob_map(self, globs: tuple[str, ...]) -> tuple[dict[int, list[int]], int]:
+        """blob number -> manifest indexes of the searchable files kept by `globs` (several
+        paths may hold one blob), and their total bytes. Cached: a snapshot never changes."""
+        cached = self._blob_maps.get(globs)
+        if cached is not None:
+            return cached
         manifest = self.manifest
-        kinds = manifest.kinds
+        kinds, blob_nos, lengths = manifest.kinds, manifest.blob_nos, manifest.lengths
         searchable = {int(k) for k in BlobKind if k.searchable}
-        entries = [i for i in range(len(manifest)) if kinds[i] in searchable]
-        if options.globs:
-            keep = GlobFilter(options.globs)
-            entries = [i for i in entries if keep(manifest.paths[i])]
-        return entries
+        keep = GlobFilter(globs) if globs else None
+        by_blob: dict[int, list[int]] = {}
+        total = 0
+        for i in range(len(manifest)):
+            if kinds[i] not in searchable or (keep is not None and not keep(manifest.paths[i])):
+                continue
+            blob = blob_nos[i]
+            entries = by_blob.get(blob)
+            if entries is None:
+                by_blob[blob] = [i]
+                total += lengths[i]
+            else:
+                entries.append(i)
+        if len(self._blob_maps) > 16:
+            self._blob_maps.clear()
+        self._blob_maps[globs] = (by_blob, total)
+        return by_blob, total
 
     # --- candidate blobs, visited in path order (streams) ---
     def _search_candidates(self, compiled: CompiledSearch, options: SearchOptions,
@@ -280,37 +348,55 @@ class SnapshotSearcher:
             start = manifest.offsets[i]
             per_pack.setdefault(manifest.packs[i], []).append(
                 (start, start + manifest.lengths[i], blob))
+        # Phase 1: which blobs hold a match. RE2 releases the GIL, so regex scans of several
+        # regions run in parallel; literal scans (memmem) are fast enough alone.
+        threads = 1 if compiled.literal is not None else SCAN_THREADS
+        jobs = []
+        for pack, spans in sorted(per_pack.items()):
+            spans.sort()
+            stats.files_searched += len(spans)
+            stats.bytes_searched += sum(e - s for s, e, _ in spans)
+            jobs += [(pack, part) for part in _split_by_bytes(spans, threads)]
+        find = compiled.span_finder()
+
+        def blobs_with_matches(job: tuple[int, list[tuple[int, int, int]]]
+                               ) -> list[tuple[int, int, int, int, int]]:
+            pack, spans = job
+            buf = self.store.packs.view(pack)
+            starts = [s for s, _, _ in spans]
+            hits = []
+            pos, stop = spans[0][0], spans[-1][1]
+            while pos <= stop:
+                span = find(buf, pos, stop)
+                if span is None:
+                    break
+                k = bisect.bisect_right(starts, span[0]) - 1
+                start, end, blob = spans[k]
+                if span[0] <= end:
+                    hits.append((pack, start, end, blob, span[0]))
+                    pos = end + 1
+                else:  # between blobs (bytes of other snapshots): move on
+                    pos = spans[k + 1][0] if k + 1 < len(spans) else stop + 1
+            return hits
+
+        if len(jobs) > 1:
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                found_blobs = [hit for part in pool.map(blobs_with_matches, jobs) for hit in part]
+        else:
+            found_blobs = [hit for job in jobs for hit in blobs_with_matches(job)]
+        # Phase 2: matching lines, blob by blob, until the limit.
         hits: dict[int, list[Line]] = {}
         found = 0
         limit = options.limit
-        regex = compiled.regex
-        for pack, spans in sorted(per_pack.items()):
-            spans.sort()
-            starts = [s for s, _, _ in spans]
+        for pack, start, end, blob, where in found_blobs:
             buf = self.store.packs.view(pack)
-            stats.files_searched += len(spans)
-            stats.bytes_searched += sum(e - s for s, e, _ in spans)
-            pos, stop = spans[0][0], spans[-1][1]
-            while pos <= stop:
-                m = regex.search(buf, pos, stop)
-                if m is None:
+            line_start = max(buf.rfind(b"\n", start, where) + 1, start)
+            lines = _scan_blob(buf[start:end], line_start - start, compiled, options)
+            if lines:
+                hits[blob] = lines
+                found += len(by_blob[blob]) * sum(1 for x in lines if x[3])
+                if limit is not None and found >= limit:
                     break
-                where = m.start()
-                k = bisect.bisect_right(starts, where) - 1
-                start, end, blob = spans[k]
-                if where > end:  # between blobs (bytes of other snapshots): move on
-                    pos = spans[k + 1][0] if k + 1 < len(spans) else stop + 1
-                    continue
-                line_start = max(buf.rfind(b"\n", start, where) + 1, start)
-                lines = _scan_blob(buf[start:end], line_start - start, compiled, options)
-                if lines:
-                    hits[blob] = lines
-                    found += len(by_blob[blob]) * sum(1 for x in lines if x.submatches)
-                    if limit is not None and found >= limit:
-                        break
-                pos = end + 1
-            if limit is not None and found >= limit:
-                break
         order = sorted(i for b in hits for i in by_blob[b])
         remaining = limit
         for i in order:
@@ -332,32 +418,51 @@ class SnapshotSearcher:
 def _scan_blob(data: bytes, pos: int, compiled: CompiledSearch,
                options: SearchOptions) -> list[Line]:
     """Every matching line of `data` from `pos` on, with context lines if asked for."""
-    regex = compiled.regex
-    group = compiled.group
+    find = compiled.span_finder()
     end = len(data)
     max_count = options.max_count
+    rfind, nfind, count = data.rfind, data.find, data.count
     found: list[tuple[int, int, int, list[tuple[int, int]]]] = []
     line_number = 1
     counted_to = 0
-    m = regex.search(data, pos, end)
-    while m is not None:
-        ms = m.start(group)
-        line_start = data.rfind(b"\n", 0, ms) + 1
-        line_end = data.find(b"\n", ms)
+    # The empty string after a final newline is not a line (ripgrep never reports it).
+    last = end - 1 if end and data[end - 1] == 10 else end
+    span = find(data, pos, end)
+    while span is not None:
+        ms, me = span
+        if ms > last or (ms == last and end == 0):
+            break
+        line_start = rfind(b"\n", 0, ms) + 1
+        line_end = nfind(b"\n", me)
         if line_end < 0:
             line_end = end
-        line_number += data.count(b"\n", counted_to, line_start)
+        line_number += count(b"\n", counted_to, line_start)
         counted_to = line_start
-        found.append((line_number, line_start, line_end,
-                      _submatches(regex, group, data, line_start, line_end, m)))
+        subs = [(ms - line_start, me - line_start)]
+        p = me if me > ms else _next_char(data, me, line_end)
+        while p <= line_end:  # further matches on the same line
+            more = find(data, p, line_end)
+            if more is None:
+                break
+            subs.append((more[0] - line_start, more[1] - line_start))
+            p = more[1] if more[1] > more[0] else _next_char(data, more[1], line_end)
+        found.append((line_number, line_start, line_end, subs))
         if (max_count is not None and len(found) >= max_count) or line_end >= end:
             break
-        m = regex.search(data, line_end + 1, end)
+        span = find(data, line_end + 1, end)
     if not found:
         return []
     if not options.context_before and not options.context_after:
-        return [Line(n, ls, data[ls:le + 1], subs) for n, ls, le, subs in found]
+        return [_new_line(Line, (n, ls, data[ls:le + 1], subs)) for n, ls, le, subs in found]
     return _with_context(data, found, options.context_before, options.context_after)
+
+
+def _next_char(data: bytes, pos: int, limit: int) -> int:
+    """The position after an empty match: one character on (past UTF-8 continuation bytes)."""
+    pos += 1
+    while pos < limit and (data[pos] & 0xC0) == 0x80:
+        pos += 1
+    return pos
 
 
 def _with_context(data: bytes, found: list[tuple[int, int, int, list[tuple[int, int]]]],
@@ -389,18 +494,17 @@ def _with_context(data: bytes, found: list[tuple[int, int, int, list[tuple[int, 
     return lines
 
 
-def _submatches(regex, group: int, data: bytes, line_start: int, line_end: int,  # noqa: ANN001
-                first) -> list[tuple[int, int]]:  # noqa: ANN001
-    subs: list[tuple[int, int]] = []
-    m = first
-    while m is not None:
-        s, e = m.span(group)
-        subs.append((s - line_start, e - line_start))
-        if e == s:
-            e += 1  # an empty match: step over one byte
-            while e < line_end and (data[e] & 0xC0) == 0x80:  # ... to a character boundary
-                e += 1
-        if e > line_end:
-            break
-        m = regex.search(data, e, line_end)
-    return subs
+def _split_by_bytes(spans: list[tuple[int, int, int]], parts: int
+                    ) -> list[list[tuple[int, int, int]]]:
+    """Cut sorted blob spans into up to `parts` contiguous runs of about equal bytes."""
+    if parts <= 1 or len(spans) < parts:
+        return [spans]
+    total = sum(e - s for s, e, _ in spans)
+    runs: list[list[tuple[int, int, int]]] = [[]]
+    acc = 0
+    for span in spans:
+        if acc >= total * len(runs) / parts and len(runs) < parts:
+            runs.append([])
+        runs[-1].append(span)
+        acc += span[1] - span[0]
+    return [r for r in runs if r]

@@ -454,6 +454,7 @@ class _Parser:
             if self.p.startswith(("&&", "--", "~~"), self.i):
                 raise self.error("character class set operations (&&, --, ~~) are not supported",
                                  self.i)
+            range_start = self.i
             lo_item = self.parse_class_atom(start)
             if isinstance(lo_item, ClassItem):
                 items.append(lo_item)
@@ -465,7 +466,8 @@ class _Parser:
                 if isinstance(hi_item, ClassItem):
                     raise self.error("invalid range: a class cannot end a range", self.i - 1)
                 if hi_item < lo:
-                    raise self.error("invalid character class range: start exceeds end", self.i)
+                    raise self.error("invalid character class range: start exceeds end",
+                                     range_start)
                 items.append(ClassItem(lo, hi_item))
             else:
                 items.append(ClassItem(lo, lo))

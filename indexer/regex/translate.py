@@ -78,10 +78,9 @@ def to_re2(node: Node) -> str:
     if isinstance(node, Empty):
         return ""
     if isinstance(node, Group):
-        inner = to_re2(node.node)
-        if not node.capture:
-            return f"(?:{inner})"
-        return f"(?P<{node.name}>{inner})" if node.name else f"({inner})"
+        # Captures are never read back: a non-capturing group keeps RE2's work and our
+        # group numbering (group 1 is the whole-word match) simple.
+        return f"(?:{to_re2(node.node)})"
     if isinstance(node, Repeat):
         inner = to_re2(node.node)
         if _needs_group(node.node):

@@ -42,18 +42,23 @@ def _regex_escape(text: str) -> str:
 
 
 class TrigramIndex:
-    def __init__(self, path: Path) -> None:
-        path.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path | None) -> None:
+        """An index in `path`, or in memory when `path` is None (tests)."""
         self.path = path
         self.schema = _schema()
-        self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
+        if path is None:
+            self.index = tantivy.Index(self.schema)
+        else:
+            path.mkdir(parents=True, exist_ok=True)
+            self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
         _register_tokenizers(self.index)
         self._writer: tantivy.IndexWriter | None = None
 
     # --- writing ---
     def writer(self) -> tantivy.IndexWriter:
         if self._writer is None:
-            self._writer = self.index.writer(heap_size=256_000_000, num_threads=2)
+            heap = 256_000_000 if self.path is not None else 15_000_000
+            self._writer = self.index.writer(heap_size=heap, num_threads=2 if self.path else 1)
         return self._writer
 
     def add(self, blob_no: int, text: str) -> None:
