@@ -62,6 +62,11 @@ class LineIndex:
         return max(end, self.starts[line - 1])
 
     # -- sizes -----------------------------------------------------------------------------
+    @property
+    def content_bytes(self) -> int:
+        """Bytes of all lines without their indentation."""
+        return self._cum[-1]
+
     def tokens(self, first: int, last: int) -> int:
         """Estimated tokens of lines ``first..last`` (inclusive)."""
         if last < first:

@@ -1,0 +1,1 @@
+"""One module per language, each holding a single ``SPEC`` dict (see ``..spec``)."""

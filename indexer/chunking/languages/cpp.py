@@ -1,0 +1,33 @@
+SPEC = {
+    "name": "cpp",
+    "grammar": "tree_sitter_cpp:language",
+    "extensions": [".cpp", ".cc", ".cxx", ".c++", ".hpp", ".hh", ".hxx", ".h++", ".ipp", ".tpp"],
+    "claims": {".h": r"^\s*(?:class\s+\w+\s*[:{]|namespace\s+\w+|template\s*<)|std::"},
+    "comments": ["comment"],
+    "leading": ["attribute_declaration"],
+    "wrappers": ["template_declaration"],
+    "definitions": {
+        "function_definition": {
+            "kind": "function",
+            "nested_kind": "method",
+            "name": "declarator",
+            "descend": ["declarator", "#function_declarator"],
+            "params": "declarator/parameters",
+            "body": "body",
+        },
+        "class_specifier": {"kind": "class", "body": "body", "require": ["body"]},
+        "struct_specifier": {"kind": "struct", "body": "body", "require": ["body"]},
+        "union_specifier": {"kind": "struct", "body": "body", "require": ["body"]},
+        "enum_specifier": {"kind": "enum", "body": "body", "require": ["body"]},
+        "namespace_definition": {"kind": "namespace", "body": "body", "split": "always"},
+        "type_definition": {
+            "kind": "type",
+            "name": "declarator",
+            "descend": ["declarator"],
+            "kind_map": {"struct_specifier": "struct", "enum_specifier": "enum"},
+            "body": "type/body",
+        },
+        "alias_declaration": {"kind": "type"},
+        "concept_definition": {"kind": "interface"},
+    },
+}

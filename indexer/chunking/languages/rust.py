@@ -1,0 +1,36 @@
+SPEC = {
+    "name": "rust",
+    "grammar": "tree_sitter_rust:language",
+    "extensions": [".rs"],
+    "comments": ["line_comment", "block_comment"],
+    "leading": ["attribute_item"],
+    "definitions": {
+        "function_item": {
+            "kind": "function",
+            "nested_kind": "method",
+            "params": "parameters",
+            "body": "body",
+        },
+        "function_signature_item": {
+            "kind": "function",
+            "nested_kind": "method",
+            "params": "parameters",
+        },
+        "struct_item": {"kind": "struct", "body": "body"},
+        "union_item": {"kind": "struct", "body": "body"},
+        "enum_item": {"kind": "enum", "body": "body"},
+        "trait_item": {"kind": "trait", "body": "body"},
+        "impl_item": {
+            "kind": "impl",
+            "name": "type",
+            "descend": ["type"],
+            "params": "trait",
+            "body": "body",
+        },
+        "mod_item": {"kind": "module", "body": "body", "require": ["body"], "split": "always"},
+        "macro_definition": {"kind": "macro"},
+        "type_item": {"kind": "type"},
+        "const_item": {"kind": "constant"},
+        "static_item": {"kind": "variable"},
+    },
+}
