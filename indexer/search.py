@@ -321,8 +321,8 @@ class SnapshotSearcher:
         for i in order:
             blob = manifest.blob_nos[i]
             if blob not in hits:
-                start = manifest.offsets[i]
-                data = self.store.packs.view(manifest.packs[i])[start:start + manifest.lengths[i]]
+                data = self.store.packs.read(manifest.packs[i], manifest.offsets[i],
+                                             manifest.lengths[i])
                 stats.files_searched += 1
                 stats.bytes_searched += len(data)
                 hits[blob] = _scan_blob(data, 0, compiled, options)
@@ -362,7 +362,7 @@ class SnapshotSearcher:
         def blobs_with_matches(job: tuple[int, list[tuple[int, int, int]]]
                                ) -> list[tuple[int, int, int, int, int]]:
             pack, spans = job
-            buf = self.store.packs.view(pack)
+            buf = self.store.packs.view(pack, spans[-1][1])
             starts = [s for s, _, _ in spans]
             hits = []
             pos, stop = spans[0][0], spans[-1][1]
@@ -389,7 +389,7 @@ class SnapshotSearcher:
         found = 0
         limit = options.limit
         for pack, start, end, blob, where in found_blobs:
-            buf = self.store.packs.view(pack)
+            buf = self.store.packs.view(pack, end)
             line_start = max(buf.rfind(b"\n", start, where) + 1, start)
             lines = _scan_blob(buf[start:end], line_start - start, compiled, options)
             if lines:

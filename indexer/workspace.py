@@ -110,6 +110,16 @@ class Workspace:
             assert commit is not None
             return builder.index_commit(commit)
 
+    def enrich(self, rev: str | None = None, *, on_progress: ProgressCallback | None = None,
+               cancel: CancelToken | None = None, on_wait=None):  # noqa: ANN001, ANN201
+        """Chunks, symbols and the lexical index for a snapshot (indexed first if needed)."""
+        from indexer.enrich import enrich_snapshot
+
+        snapshot = self.snapshot(rev, on_wait=on_wait)
+        with self.store.write_lock(on_wait=on_wait):
+            return enrich_snapshot(self.store, snapshot.manifest, on_progress=on_progress,
+                                   cancel=cancel)
+
     def snapshot(self, rev: str | None = None, *, refresh: bool = True,
                  on_progress: ProgressCallback | None = None, on_wait=None,  # noqa: ANN001
                  ) -> Snapshot:

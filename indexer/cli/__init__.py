@@ -68,8 +68,10 @@ def cli() -> None:
 @rev_option
 @index_dir_option
 @max_filesize_option
+@click.option("--no-chunks", is_flag=True,
+              help="Only the regex index: skip chunks, symbols and the lexical index.")
 def index(repo: str | None, rev: str | None, index_dir: str | None,
-          max_filesize: str | None) -> None:
+          max_filesize: str | None, no_chunks: bool) -> None:
     """Index the working tree, or any commit, branch or tag without checking it out."""
     from indexer.cli.progress import index_progress
     from indexer.errors import CodeloupeError
@@ -79,6 +81,9 @@ def index(repo: str | None, rev: str | None, index_dir: str | None,
         with index_progress() as on_progress:
             summary = ws.index(rev, on_progress=on_progress,
                                on_wait=lambda m: click.echo(m, err=True))
+        if not no_chunks:
+            with index_progress() as on_progress:
+                enriched = ws.enrich(rev, on_progress=on_progress)
         size = ws.store.size_bytes()
     except CodeloupeError as exc:
         _fail(str(exc))
@@ -91,6 +96,9 @@ def index(repo: str | None, rev: str | None, index_dir: str | None,
     click.echo(f"indexed {what} of {ws.root}: {summary.files} files, {_human(summary.bytes)}"
                f"; skipped: {skipped or 'none'}; {state}; {summary.seconds:.2f} s; "
                f"index size {_human(size)}")
+    if not no_chunks:
+        click.echo(f"chunks: {enriched.blobs} files chunked ({enriched.chunks} chunks, "
+                   f"{enriched.symbols} symbols) in {enriched.seconds:.2f} s")
 
 
 @cli.command(context_settings={"ignore_unknown_options": False})
@@ -130,9 +138,14 @@ def search(pattern: str | None, extra_patterns: tuple[str, ...], fixed_strings: 
     if not patterns:
         _fail("no pattern given (usage: codeloupe search [OPTIONS] PATTERN)")
     if lexical:
-        from indexer.cli.lexical import run_lexical  # issue 3
+        from indexer.cli.semantic_commands import run_lexical
+        from indexer.errors import CodeloupeError
 
-        sys.exit(run_lexical(" ".join(patterns), repo, rev, index_dir, as_json))
+        try:
+            ws = _open_workspace(repo, index_dir, max_filesize)
+            sys.exit(run_lexical(ws, " ".join(patterns), rev, as_json, limit or 10))
+        except CodeloupeError as exc:
+            _fail(str(exc))
     from indexer.cli.output import JsonPrinter, VimgrepPrinter, stdout_bytes
     from indexer.search import SearchOptions, SearchStats, compile_search
 
@@ -168,6 +181,45 @@ def search(pattern: str | None, extra_patterns: tuple[str, ...], fixed_strings: 
     except KeyboardInterrupt:
         sys.exit(130)
     sys.exit(EXIT_MATCH if stats.matched_lines else EXIT_NO_MATCH)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--kind", default=None, help="Only this kind (function, class, method, …).")
+@click.option("--limit", type=int, default=50)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per symbol.")
+@repo_option
+@rev_option
+@index_dir_option
+def symbols(query: str, kind: str | None, limit: int, as_json: bool, repo: str | None,
+            rev: str | None, index_dir: str | None) -> None:
+    """Find definitions like "Go to Symbol in Workspace" (fuzzy, camelCase humps)."""
+    from indexer.cli.semantic_commands import run_symbols
+    from indexer.errors import CodeloupeError
+
+    try:
+        sys.exit(run_symbols(_open_workspace(repo, index_dir, None), query, rev, kind,
+                             as_json, limit))
+    except CodeloupeError as exc:
+        _fail(str(exc))
+
+
+@cli.command()
+@click.argument("file")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per chunk.")
+@repo_option
+@rev_option
+@index_dir_option
+def chunks(file: str, as_json: bool, repo: str | None, rev: str | None,
+           index_dir: str | None) -> None:
+    """Show how FILE was cut into chunks (kinds, names, line ranges)."""
+    from indexer.cli.semantic_commands import run_chunks
+    from indexer.errors import CodeloupeError
+
+    try:
+        sys.exit(run_chunks(_open_workspace(repo, index_dir, None), file, rev, as_json))
+    except CodeloupeError as exc:
+        _fail(str(exc))
 
 
 def main() -> None:

@@ -15,7 +15,6 @@ import errno
 import fcntl
 import hashlib
 import os
-import sys
 import time
 from collections.abc import Callable
 from contextlib import contextmanager, suppress
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from indexer.errors import IndexBusyError
 from indexer.store.catalog import Catalog, SnapshotRecord
+from indexer.store.chunk_store import ChunkStore
 from indexer.store.manifest import Manifest
 from indexer.store.packs import PackReader
 from indexer.store.trigram_index import TrigramIndex
@@ -56,12 +56,19 @@ class IndexStore:
         self.catalog = Catalog(directory / "catalog.sqlite")
         self.packs = PackReader(directory / "packs")
         self._trigrams: TrigramIndex | None = None
+        self._chunks: ChunkStore | None = None
 
     @property
     def trigrams(self) -> TrigramIndex:
         if self._trigrams is None:
             self._trigrams = TrigramIndex(self.directory / "trigram")
         return self._trigrams
+
+    @property
+    def chunks(self) -> ChunkStore:
+        if self._chunks is None:
+            self._chunks = ChunkStore(self.catalog.db, self.directory / "lexical")
+        return self._chunks
 
     @property
     def pack_dir(self) -> Path:
@@ -116,7 +123,3 @@ class IndexStore:
     def close(self) -> None:
         self.packs.close()
         self.catalog.close()
-
-
-def eprint(message: str) -> None:
-    print(message, file=sys.stderr)

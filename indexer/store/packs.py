@@ -60,16 +60,17 @@ class PackReader:
         self.directory = directory
         self._maps: dict[int, mmap.mmap] = {}
 
-    def view(self, pack_no: int) -> mmap.mmap:
+    def view(self, pack_no: int, end: int = 0) -> mmap.mmap:
+        """The pack's bytes, mapped at least up to `end` (a pack grows while we hold it)."""
         mapped = self._maps.get(pack_no)
-        if mapped is None:
+        if mapped is None or len(mapped) < end:
             with open(pack_path(self.directory, pack_no), "rb") as f:
                 mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
             self._maps[pack_no] = mapped
         return mapped
 
     def read(self, pack_no: int, offset: int, length: int) -> bytes:
-        return self.view(pack_no)[offset:offset + length]
+        return self.view(pack_no, offset + length)[offset:offset + length]
 
     def close(self) -> None:
         for mapped in self._maps.values():

@@ -1,0 +1,103 @@
+"""Second ingest stage: chunks, symbols and the lexical index for a snapshot's new blobs.
+
+Runs after the trigram stage (regex search never waits for it), once per blob: a blob already
+chunked for any snapshot is skipped. Parsing is CPU-bound Python, so large batches go to a
+process pool; small ones stay in-process (a pool costs more to start than it saves).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+from indexer.chunking import analyze_file
+from indexer.ingest import CancelToken, ProgressCallback
+from indexer.store.content import BlobKind
+from indexer.store.index_store import IndexStore
+from indexer.store.manifest import Manifest
+
+POOL_THRESHOLD = 200  # blobs; below this, chunk in-process
+COMMIT_EVERY = 2000  # blobs per transaction
+
+
+@dataclass
+class EnrichSummary:
+    blobs: int = 0
+    chunks: int = 0
+    symbols: int = 0
+    seconds: float = 0.0
+
+
+def _analyze(job: tuple[int, str, bytes]):  # noqa: ANN202 - runs in a worker process
+    blob_no, path, data = job
+    analysis = analyze_file(path, data)
+    for chunk in analysis.chunks:
+        chunk.text = chunk.text if len(chunk.text) < 200_000 else chunk.text[:200_000]
+    return blob_no, path, analysis
+
+
+def snapshot_blobs(manifest: Manifest) -> dict[int, int]:
+    """blob number -> the first manifest index holding it, for searchable entries."""
+    searchable = {int(k) for k in BlobKind if k.searchable}
+    first: dict[int, int] = {}
+    for i in range(len(manifest)):
+        if manifest.kinds[i] in searchable:
+            first.setdefault(manifest.blob_nos[i], i)
+    return first
+
+
+def enrich_snapshot(store: IndexStore, manifest: Manifest, *,
+                    on_progress: ProgressCallback | None = None,
+                    cancel: CancelToken | None = None) -> EnrichSummary:
+    """Chunk every searchable blob of `manifest` not chunked yet. Caller holds the write lock."""
+    started = time.perf_counter()
+    summary = EnrichSummary()
+    chunks = store.chunks
+    first = snapshot_blobs(manifest)
+    todo = chunks.unchunked(sorted(first))
+    if not todo:
+        return summary
+    cancel = cancel or CancelToken()
+    report = on_progress or (lambda done, total, message: None)
+
+    def jobs() -> Iterator[tuple[int, str, bytes]]:
+        for blob in todo:
+            i = first[blob]
+            yield blob, manifest.paths[i], store.packs.read(
+                manifest.packs[i], manifest.offsets[i], manifest.lengths[i])
+
+    pool = None
+    if len(todo) >= POOL_THRESHOLD and (os.cpu_count() or 1) > 1:
+        pool = ProcessPoolExecutor(max_workers=os.cpu_count(),
+                                   mp_context=multiprocessing.get_context("spawn"))
+        results = pool.map(_analyze, jobs(), chunksize=16)
+    else:
+        results = map(_analyze, jobs())
+    chunks.begin()
+    try:
+        for n, (blob, path, analysis) in enumerate(results, start=1):
+            cancel.check()
+            chunks.add(blob, path, analysis.language, analysis.parsed, analysis.chunks,
+                       analysis.symbols)
+            summary.blobs += 1
+            summary.chunks += len(analysis.chunks)
+            summary.symbols += len(analysis.symbols)
+            if n % COMMIT_EVERY == 0:
+                chunks.commit()
+                chunks.begin()
+            if n % 32 == 0 or n == len(todo):
+                report(n, len(todo), f"chunking {path}")
+        chunks.commit()
+    except BaseException:
+        chunks.rollback()
+        raise
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+        chunks.close_writer()
+    summary.seconds = time.perf_counter() - started
+    return summary

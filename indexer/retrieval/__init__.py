@@ -1,0 +1,1 @@
+"""Retrieval over a snapshot: lexical (BM25 over chunks) and symbol search."""
