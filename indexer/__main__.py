@@ -1,5 +1,5 @@
 """`python -m indexer` runs the codeloupe command line."""
 
-from indexer.cli import main
+from indexer.cli.entry import main
 
 main()

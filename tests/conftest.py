@@ -62,3 +62,9 @@ def index_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "index-root"
     monkeypatch.setenv("CODELOUPE_INDEX_DIR", str(root))
     return root
+
+
+@pytest.fixture(autouse=True)
+def _no_daemon(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CLI tests run in-process; the daemon has tests of its own that start and stop it."""
+    monkeypatch.setenv("CODELOUPE_DAEMON", "off")

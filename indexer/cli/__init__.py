@@ -132,55 +132,76 @@ def search(pattern: str | None, extra_patterns: tuple[str, ...], fixed_strings: 
            lexical: bool, repo: str | None, rev: str | None, index_dir: str | None,
            max_filesize: str | None, no_refresh: bool) -> None:
     """Search like ripgrep (same flags, output and exit codes), on any revision."""
+    params = dict(locals())
+    sys.exit(run_search(params, sys.stdout.buffer,
+                        lambda message: click.echo(message, err=True)))
+
+
+def run_search(params: dict, out, err, workspaces=None) -> int:  # noqa: ANN001
+    """The `search` command on parsed parameters; returns the exit code.
+
+    `out` takes bytes (stdout, or the daemon's socket); `err(message)` reports problems;
+    `workspaces` (the daemon's) supplies warm workspaces and snapshots.
+    """
     from indexer.errors import CodeloupeError
 
-    patterns = tuple(extra_patterns) + ((pattern,) if pattern is not None else ())
+    patterns = tuple(params["extra_patterns"]) + (
+        (params["pattern"],) if params["pattern"] is not None else ())
     if not patterns:
-        _fail("no pattern given (usage: codeloupe search [OPTIONS] PATTERN)")
-    if lexical:
+        err("codeloupe: no pattern given (usage: codeloupe search [OPTIONS] PATTERN)")
+        return EXIT_ERROR
+    repo, rev, index_dir = params["repo"], params["rev"], params["index_dir"]
+    if params["lexical"]:
         from indexer.cli.semantic_commands import run_lexical
-        from indexer.errors import CodeloupeError
 
         try:
-            ws = _open_workspace(repo, index_dir, max_filesize)
-            sys.exit(run_lexical(ws, " ".join(patterns), rev, as_json, limit or 10))
+            ws = _open_workspace(repo, index_dir, params["max_filesize"])
+            return run_lexical(ws, " ".join(patterns), rev, params["as_json"],
+                               params["limit"] or 10)
         except CodeloupeError as exc:
-            _fail(str(exc))
-    from indexer.cli.output import JsonPrinter, VimgrepPrinter, stdout_bytes
+            err(f"codeloupe: {exc}")
+            return EXIT_ERROR
+    from indexer.cli.output import JsonPrinter, VimgrepPrinter
     from indexer.search import SearchOptions, SearchStats, compile_search
 
-    case = "ignore" if ignore_case else "smart" if smart_case else "sensitive"
-    if case_sensitive:
+    case = "ignore" if params["ignore_case"] else "smart" if params["smart_case"] else "sensitive"
+    if params["case_sensitive"]:
         case = "sensitive"
+    context = params["context"]
+    before, after = params["before_context"], params["after_context"]
     options = SearchOptions(
-        patterns=patterns, fixed_strings=fixed_strings, case=case, whole_word=word_regexp,
-        globs=globs, context_before=before_context if before_context is not None else context,
-        context_after=after_context if after_context is not None else context,
-        max_count=max_count, limit=limit)
-    out = stdout_bytes()
+        patterns=patterns, fixed_strings=params["fixed_strings"], case=case,
+        whole_word=params["word_regexp"], globs=tuple(params["globs"]),
+        context_before=before if before is not None else context,
+        context_after=after if after is not None else context,
+        max_count=params["max_count"], limit=params["limit"])
     stats = SearchStats()
     try:
         compiled = compile_search(options)  # bad patterns fail before any indexing
-        ws = _open_workspace(repo, index_dir, max_filesize)
-        from indexer.cli.progress import index_progress
+        if workspaces is not None:
+            snapshot = workspaces.snapshot(repo, index_dir, params["max_filesize"], rev,
+                                           refresh=not params["no_refresh"])
+        else:
+            from indexer.cli.progress import index_progress
 
-        with index_progress() as on_progress:
-            snapshot = ws.snapshot(rev, refresh=not no_refresh, on_progress=on_progress,
-                                   on_wait=lambda m: click.echo(m, err=True))
-        printer = JsonPrinter(out) if as_json else VimgrepPrinter(
+            ws = _open_workspace(repo, index_dir, params["max_filesize"])
+            with index_progress() as on_progress:
+                snapshot = ws.snapshot(rev, refresh=not params["no_refresh"],
+                                       on_progress=on_progress, on_wait=err)
+        printer = JsonPrinter(out) if params["as_json"] else VimgrepPrinter(
             out, options.context_before > 0 or options.context_after > 0)
         for result in snapshot.searcher.search(options, compiled, stats):
             printer.file(result)
         printer.finish(stats)
         out.flush()
     except CodeloupeError as exc:
-        _fail(str(exc))
+        err(f"codeloupe: {exc}")
+        return EXIT_ERROR
     except BrokenPipeError:
-        sys.stderr.close()
-        sys.exit(EXIT_MATCH if stats.matched_lines else EXIT_NO_MATCH)
+        pass
     except KeyboardInterrupt:
-        sys.exit(130)
-    sys.exit(EXIT_MATCH if stats.matched_lines else EXIT_NO_MATCH)
+        return 130
+    return EXIT_MATCH if stats.matched_lines else EXIT_NO_MATCH
 
 
 @cli.command()
@@ -220,6 +241,24 @@ def chunks(file: str, as_json: bool, repo: str | None, rev: str | None,
         sys.exit(run_chunks(_open_workspace(repo, index_dir, None), file, rev, as_json))
     except CodeloupeError as exc:
         _fail(str(exc))
+
+
+@cli.command()
+@click.option("--index-root", type=click.Path(file_okay=False), default=None,
+              help="Serve the indexes under this folder (default: the user cache).")
+@click.option("--stop", is_flag=True, help="Stop the running daemon.")
+@click.option("--idle", type=float, default=None, help="Exit after this many idle seconds.")
+def daemon(index_root: str | None, stop: bool, idle: float | None) -> None:
+    """Keep indexes warm for fast `codeloupe search` (started automatically on first use)."""
+    from pathlib import Path
+
+    from indexer.cli.daemon import IDLE_SECONDS, serve_daemon, stop_daemon
+
+    root = Path(index_root) if index_root else None
+    if stop:
+        click.echo("stopped" if stop_daemon(root) else "no daemon running")
+        return
+    serve_daemon(root, idle if idle is not None else IDLE_SECONDS)
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from indexer.errors import IndexBusyError
+from indexer.paths import default_index_root
 from indexer.store.catalog import Catalog, SnapshotRecord
 from indexer.store.chunk_store import ChunkStore
 from indexer.store.manifest import Manifest
@@ -28,15 +29,6 @@ from indexer.store.packs import PackReader
 from indexer.store.trigram_index import TrigramIndex
 
 FORMAT_VERSION = "1"
-
-
-def default_index_root() -> Path:
-    env = os.environ.get("CODELOUPE_INDEX_DIR")
-    if env:
-        return Path(env)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("codeloupe"))
 
 
 def index_dir_for(repo_root: Path, index_root: Path | None = None) -> Path:

@@ -1,0 +1,265 @@
+"""The search daemon: keeps indexes warm so `codeloupe search` costs what ripgrep costs.
+
+A Python process pays ~100 ms to start, import tantivy and RE2, and ask git whether the working
+tree changed, before it searches for 2 ms. The daemon pays that once. `codeloupe search` sends
+its argv, cwd and environment over a Unix socket and copies the answer to stdout; the daemon
+parses the arguments with the very same click command and runs the very same `run_search`.
+
+Freshness without asking git each time: each working tree is watched (watchdog/inotify). A
+query refreshes the snapshot only when something changed since the last refresh, or when the
+tree cannot be watched. Revisions other than the working tree are immutable once indexed.
+
+The daemon starts on first use (detached), serves every repository under one index root,
+exits after `IDLE_SECONDS` without requests, and is replaced when the installed code changes.
+
+Wire format: one JSON request line; answers are frames `type (1 byte) + length (4 bytes) +
+payload`, type b"o" stdout bytes, b"e" stderr text, b"x" exit code (ASCII).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socketserver
+import struct
+import sys
+import threading
+import time
+from pathlib import Path
+
+from indexer.paths import code_version, daemon_socket, default_index_root
+
+IDLE_SECONDS = 15 * 60
+FRAME = struct.Struct(">cI")
+
+
+class FramedWriter:
+    """A bytes stream sent as b"o" frames, buffered to 64 KiB."""
+
+    def __init__(self, sock) -> None:  # noqa: ANN001
+        self.sock = sock
+        self.buffer = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self.buffer += data
+        if len(self.buffer) >= 1 << 16:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        if self.buffer:
+            self.sock.sendall(FRAME.pack(b"o", len(self.buffer)) + self.buffer)
+            self.buffer.clear()
+
+    def send(self, kind: bytes, payload: bytes) -> None:
+        self.flush()
+        self.sock.sendall(FRAME.pack(kind, len(payload)) + payload)
+
+
+class _TreeWatch:
+    """Marks a working tree dirty on any file event (the next query then refreshes)."""
+
+    def __init__(self, root: Path) -> None:
+        self.dirty = True
+        self.watching = False
+        try:
+            from watchdog.events import FileSystemEventHandler
+            from watchdog.observers import Observer
+
+            watch = self
+
+            class Handler(FileSystemEventHandler):
+                def on_any_event(self, event) -> None:  # noqa: ANN001
+                    if event.event_type in ("opened", "closed", "closed_no_write"):
+                        return  # reads change nothing
+                    watch.dirty = True
+
+            self.observer = Observer()
+            self.observer.schedule(Handler(), str(root), recursive=True)
+            self.observer.daemon = True
+            self.observer.start()
+            self.watching = True
+        except Exception:  # inotify limits, unsupported filesystems: ask git every time
+            self.watching = False
+
+    def stop(self) -> None:
+        if self.watching:
+            self.observer.stop()
+
+
+class WarmWorkspaces:
+    """Open workspaces, their watchers and their loaded snapshots, shared by request threads."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.workspaces: dict[tuple, object] = {}
+        self.watches: dict[Path, _TreeWatch] = {}
+        self.snapshots: dict[tuple, object] = {}
+
+    def snapshot(self, repo: str | None, index_dir: str | None, max_filesize: str | None,
+                 rev: str | None, refresh: bool):  # noqa: ANN201
+        from indexer.cli import _open_workspace
+        from indexer.repo import GitRepo
+
+        root = GitRepo.discover(repo).root
+        key = (root, index_dir, max_filesize)
+        with self.lock:
+            ws = self.workspaces.get(key)
+            if ws is None:
+                ws = _open_workspace(str(root), index_dir, max_filesize)
+                self.workspaces[key] = ws
+                self.watches[root] = _TreeWatch(root)
+            watch = self.watches[root]
+        name, _ = ws.resolve(rev)
+        snap_key = (key, name)
+        if name == "worktree":
+            with self.lock:  # one refresh at a time per process keeps the logic simple
+                cached = self.snapshots.get(snap_key)
+                if cached is None or not watch.watching or watch.dirty:
+                    watch.dirty = False  # events during the refresh set it again
+                    cached = ws.snapshot(None, refresh=refresh)
+                    self.snapshots[snap_key] = cached
+                return cached
+        with self.lock:
+            cached = self.snapshots.get(snap_key)
+        if cached is None:
+            cached = ws.snapshot(rev, refresh=refresh)
+            with self.lock:
+                self.snapshots[snap_key] = cached
+        return cached
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    def handle(self) -> None:
+        server: DaemonServer = self.server  # type: ignore[assignment]
+        server.touch()
+        writer = FramedWriter(self.connection)
+        try:
+            request = json.loads(self.rfile.readline())
+            if request.get("version") != server.version:
+                writer.send(b"x", b"restart")
+                server.stop_soon()
+                return
+            code = _run(request, writer, server.workspaces)
+            writer.send(b"x", str(code).encode())
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        except Exception as exc:  # one bad request never takes the daemon down
+            with contextlib.suppress(OSError):
+                writer.send(b"e", f"codeloupe daemon: internal error: {exc!r}\n".encode())
+                writer.send(b"x", b"2")
+        finally:
+            server.touch()
+
+
+def _run(request: dict, writer: FramedWriter, workspaces: WarmWorkspaces) -> int:
+    import click
+
+    from indexer.cli import EXIT_ERROR, run_search, search
+
+    argv = request["argv"]
+    cwd = request["cwd"]
+    try:
+        context = search.make_context("search", list(argv[1:]))
+    except click.exceptions.Exit as exc:  # --help
+        return exc.exit_code
+    except click.ClickException as exc:
+        writer.send(b"e", f"Error: {exc.format_message()}\n".encode())
+        return EXIT_ERROR
+    params = dict(context.params)
+    # Paths in the arguments are relative to the client's directory, not the daemon's.
+    if params.get("repo"):
+        params["repo"] = os.path.join(cwd, params["repo"])
+    else:
+        params["repo"] = cwd
+    if params.get("index_dir"):
+        params["index_dir"] = os.path.join(cwd, params["index_dir"])
+
+    def err(message: str) -> None:
+        writer.send(b"e", (message + "\n").encode())
+
+    return run_search(params, writer, err, workspaces)
+
+
+class DaemonServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, path: Path) -> None:
+        self.version = code_version()
+        self.workspaces = WarmWorkspaces()
+        self.last_request = time.monotonic()
+        super().__init__(str(path), _Handler)
+
+    def touch(self) -> None:
+        self.last_request = time.monotonic()
+
+    def stop_soon(self) -> None:
+        threading.Thread(target=self.shutdown, daemon=True).start()
+
+
+def serve_daemon(index_root: Path | None = None, idle_seconds: float = IDLE_SECONDS) -> None:
+    """Run the daemon in this process until idle (or SIGTERM)."""
+    import fcntl
+
+    root = index_root or default_index_root()
+    root.mkdir(parents=True, exist_ok=True)
+    lock = os.open(root / "daemon.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(lock)
+        return  # another daemon already serves this index root
+    path = daemon_socket(root)
+    if path.exists():
+        path.unlink()  # a stale socket of a dead daemon (we hold the lock: none is alive)
+    server = DaemonServer(path)
+    os.chmod(path, 0o600)
+
+    def idle_watch() -> None:
+        while True:
+            time.sleep(min(5.0, idle_seconds))
+            if time.monotonic() - server.last_request > idle_seconds:
+                server.shutdown()
+                return
+
+    threading.Thread(target=idle_watch, daemon=True).start()
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    try:
+        server.serve_forever(poll_interval=0.5)
+    finally:
+        server.server_close()
+        for watch in server.workspaces.watches.values():
+            watch.stop()
+        with contextlib.suppress(OSError):
+            path.unlink()
+        os.close(lock)  # releases the flock
+
+
+def spawn_daemon(index_root: Path) -> None:
+    """Start a detached daemon for `index_root` (it outlives this process)."""
+    import subprocess
+
+    index_root.mkdir(parents=True, exist_ok=True)
+    with open(index_root / "daemon.log", "ab") as log:
+        subprocess.Popen([sys.executable, "-m", "indexer", "daemon", "--index-root",
+                          str(index_root)], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                         start_new_session=True, close_fds=True)
+
+
+def stop_daemon(index_root: Path | None = None) -> bool:
+    """Ask the daemon of `index_root` to exit; False if none was running."""
+    import socket
+
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(str(daemon_socket(index_root)))
+        sock.sendall(json.dumps({"version": "stop"}).encode() + b"\n")
+        sock.recv(64)
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.close()

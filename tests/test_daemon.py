@@ -1,0 +1,62 @@
+"""The search daemon: same answers as the in-process CLI, sees edits, stops cleanly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_repo
+
+
+def cli(repo: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "indexer", *args], cwd=repo,
+                          capture_output=True, env=env)
+
+
+@pytest.fixture
+def daemon_env(tmp_path: Path):
+    env = {**os.environ, "CODELOUPE_INDEX_DIR": str(tmp_path / "indexes"),
+           "CODELOUPE_DAEMON": "on"}
+    proc = subprocess.Popen([sys.executable, "-m", "indexer", "daemon", "--idle", "60"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    socket_path = tmp_path / "indexes" / "daemon.sock"
+    for _ in range(100):
+        if socket_path.exists():
+            break
+        time.sleep(0.05)
+    yield env
+    subprocess.run([sys.executable, "-m", "indexer", "daemon", "--stop"], env=env,
+                   capture_output=True)
+    assert proc.wait(timeout=10) == 0  # it exits by itself: no stray process
+    assert not socket_path.exists()
+
+
+def test_daemon_answers_like_the_in_process_cli_and_sees_edits(tmp_path: Path,
+                                                                daemon_env: dict) -> None:
+    repo = make_repo(tmp_path / "repo", {"a.py": "def alpha():\n    return 1\n",
+                                         "b.py": "beta = 'alpha'\n"})
+    in_process = {**daemon_env, "CODELOUPE_DAEMON": "off"}
+    for args in (["alpha"], ["--json", "-w", "alpha"], ["-C", "1", "return"], ["nothing_here"],
+                 ["-g", "b.*", "alpha"]):
+        via_daemon = cli(repo, daemon_env, "search", *args)
+        direct = cli(repo, in_process, "search", *args)
+        assert via_daemon.returncode == direct.returncode
+        if "--json" in args:  # the summary carries timings; compare the rest
+            assert via_daemon.stdout.splitlines()[:-1] == direct.stdout.splitlines()[:-1]
+        else:
+            assert via_daemon.stdout == direct.stdout
+    (repo / "c.py").write_text("gamma = 'alpha'\n")
+    deadline = time.monotonic() + 5
+    while b"c.py" not in cli(repo, daemon_env, "search", "alpha").stdout:
+        assert time.monotonic() < deadline, "the daemon did not see the new file"
+        time.sleep(0.1)
+    bad = cli(repo, daemon_env, "search", "foo(")
+    assert bad.returncode == 2 and b"unclosed group" in bad.stderr
+    usage = cli(repo, daemon_env, "search", "--no-such-flag", "x")
+    assert usage.returncode == 2
+    assert cli(repo, daemon_env, "search", "alpha").returncode == 0  # still alive
