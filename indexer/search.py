@@ -418,13 +418,35 @@ class SnapshotSearcher:
 def _scan_blob(data: bytes, pos: int, compiled: CompiledSearch,
                options: SearchOptions) -> list[Line]:
     """Every matching line of `data` from `pos` on, with context lines if asked for."""
-    find = compiled.span_finder()
     end = len(data)
     max_count = options.max_count
     rfind, nfind, count = data.rfind, data.find, data.count
     found: list[tuple[int, int, int, list[tuple[int, int]]]] = []
     line_number = 1
     counted_to = 0
+    literal = compiled.literal
+    if literal is not None:
+        # The common case, kept free of calls through the finder: one C-level find per match.
+        size = len(literal)
+        at = nfind(literal, pos)
+        while at >= 0:
+            line_start = rfind(b"\n", 0, at) + 1
+            line_end = nfind(b"\n", at + size)
+            if line_end < 0:
+                line_end = end
+            line_number += count(b"\n", counted_to, line_start)
+            counted_to = line_start
+            subs = [(at - line_start, at - line_start + size)]
+            at = nfind(literal, at + size, line_end)
+            while at >= 0:
+                subs.append((at - line_start, at - line_start + size))
+                at = nfind(literal, at + size, line_end)
+            found.append((line_number, line_start, line_end, subs))
+            if (max_count is not None and len(found) >= max_count) or line_end >= end:
+                break
+            at = nfind(literal, line_end + 1)
+        return _lines(data, found, options)
+    find = compiled.span_finder()
     # The empty string after a final newline is not a line (ripgrep never reports it).
     last = end - 1 if end and data[end - 1] == 10 else end
     span = find(data, pos, end)
@@ -450,6 +472,11 @@ def _scan_blob(data: bytes, pos: int, compiled: CompiledSearch,
         if (max_count is not None and len(found) >= max_count) or line_end >= end:
             break
         span = find(data, line_end + 1, end)
+    return _lines(data, found, options)
+
+
+def _lines(data: bytes, found: list[tuple[int, int, int, list[tuple[int, int]]]],
+           options: SearchOptions) -> list[Line]:
     if not found:
         return []
     if not options.context_before and not options.context_after:
