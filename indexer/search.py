@@ -29,6 +29,7 @@ from indexer.store.manifest import Manifest
 
 SCAN_SHARE = 0.3  # above this share of the snapshot's bytes, scan packs instead of blobs
 SCAN_THREADS = max(1, min(4, os.cpu_count() or 1))
+JOB_BYTES = 8 << 20  # pack bytes per scan job
 
 
 # --- options and compiled form ----------------------------------------------------------------
@@ -55,6 +56,7 @@ class CompiledSearch:
     source: str  # the RE2 pattern, for debugging
     case_insensitive: bool
     literal: bytes | None = None  # a plain case-sensitive literal: found with bytes.find
+    literal_whole_word: bool = False  # ... that must stand between non-word characters (-w)
 
     def span_finder(self):  # noqa: ANN201 - a hot-path closure
         """find(data, pos, end) -> (start, end) of the next reported match, or None.
@@ -65,9 +67,12 @@ class CompiledSearch:
         literal = self.literal
         if literal is not None:
             size = len(literal)
+            whole_word = self.literal_whole_word
 
             def find_literal(data, pos: int, end: int):  # noqa: ANN001, ANN202
                 at = data.find(literal, pos, end)
+                while whole_word and at >= 0 and not _word_bounded(data, at, at + size):
+                    at = data.find(literal, at + 1, end)
                 return None if at < 0 else (at, at + size)
 
             return find_literal
@@ -129,11 +134,12 @@ def compile_search(options: SearchOptions) -> CompiledSearch:
         shown = options.patterns[0]
         raise PatternError(f"RE2 cannot run this pattern: {exc}", shown, 0) from None
     literal = None
-    if not fold and not options.whole_word and group == 0:
+    if not fold and (group == 0 or options.whole_word):
         text = _plain_literal(node)
         if text:
             literal = text.encode("utf-8")
-    return CompiledSearch(regex, group, plan(node), source, fold, literal)
+    return CompiledSearch(regex, group, plan(node), source, fold, literal,
+                          literal is not None and options.whole_word)
 
 
 def _plain_literal(node: Node) -> str | None:
@@ -348,15 +354,16 @@ class SnapshotSearcher:
             start = manifest.offsets[i]
             per_pack.setdefault(manifest.packs[i], []).append(
                 (start, start + manifest.lengths[i], blob))
-        # Phase 1: which blobs hold a match. RE2 releases the GIL, so regex scans of several
-        # regions run in parallel; literal scans (memmem) are fast enough alone.
+        # Phase 1 finds which blobs hold a match, job by job (a few MB each); phase 2 takes
+        # their lines. RE2 releases the GIL, so regex jobs run ahead in parallel threads;
+        # literal scans (memmem) are fast enough alone. With a limit, we stop early.
         threads = 1 if compiled.literal is not None else SCAN_THREADS
         jobs = []
         for pack, spans in sorted(per_pack.items()):
             spans.sort()
             stats.files_searched += len(spans)
             stats.bytes_searched += sum(e - s for s, e, _ in spans)
-            jobs += [(pack, part) for part in _split_by_bytes(spans, threads)]
+            jobs += [(pack, part) for part in _split_by_bytes(spans, JOB_BYTES)]
         find = compiled.span_finder()
 
         def blobs_with_matches(job: tuple[int, list[tuple[int, int, int]]]
@@ -364,7 +371,7 @@ class SnapshotSearcher:
             pack, spans = job
             buf = self.store.packs.view(pack, spans[-1][1])
             starts = [s for s, _, _ in spans]
-            hits = []
+            found_here = []
             pos, stop = spans[0][0], spans[-1][1]
             while pos <= stop:
                 span = find(buf, pos, stop)
@@ -373,30 +380,40 @@ class SnapshotSearcher:
                 k = bisect.bisect_right(starts, span[0]) - 1
                 start, end, blob = spans[k]
                 if span[0] <= end:
-                    hits.append((pack, start, end, blob, span[0]))
+                    found_here.append((pack, start, end, blob, span[0]))
                     pos = end + 1
                 else:  # between blobs (bytes of other snapshots): move on
                     pos = spans[k + 1][0] if k + 1 < len(spans) else stop + 1
-            return hits
+            return found_here
 
-        if len(jobs) > 1:
-            with ThreadPoolExecutor(max_workers=threads) as pool:
-                found_blobs = [hit for part in pool.map(blobs_with_matches, jobs) for hit in part]
-        else:
-            found_blobs = [hit for job in jobs for hit in blobs_with_matches(job)]
-        # Phase 2: matching lines, blob by blob, until the limit.
         hits: dict[int, list[Line]] = {}
         found = 0
         limit = options.limit
-        for pack, start, end, blob, where in found_blobs:
-            buf = self.store.packs.view(pack, end)
-            line_start = max(buf.rfind(b"\n", start, where) + 1, start)
-            lines = _scan_blob(buf[start:end], line_start - start, compiled, options)
-            if lines:
-                hits[blob] = lines
-                found += len(by_blob[blob]) * sum(1 for x in lines if x[3])
+        pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
+        try:
+            pending = [pool.submit(blobs_with_matches, job) for job in jobs[:threads]] if pool \
+                else []
+            for j in range(len(jobs)):
+                if pool is not None:
+                    part = pending.pop(0).result()
+                    if j + threads < len(jobs):
+                        pending.append(pool.submit(blobs_with_matches, jobs[j + threads]))
+                else:
+                    part = blobs_with_matches(jobs[j])
+                for pack, start, end, blob, where in part:
+                    buf = self.store.packs.view(pack, end)
+                    line_start = max(buf.rfind(b"\n", start, where) + 1, start)
+                    lines = _scan_blob(buf[start:end], line_start - start, compiled, options)
+                    if lines:
+                        hits[blob] = lines
+                        found += len(by_blob[blob]) * sum(1 for x in lines if x[3])
+                        if limit is not None and found >= limit:
+                            break
                 if limit is not None and found >= limit:
                     break
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
         order = sorted(i for b in hits for i in by_blob[b])
         remaining = limit
         for i in order:
@@ -425,7 +442,7 @@ def _scan_blob(data: bytes, pos: int, compiled: CompiledSearch,
     line_number = 1
     counted_to = 0
     literal = compiled.literal
-    if literal is not None:
+    if literal is not None and not compiled.literal_whole_word:
         # The common case, kept free of calls through the finder: one C-level find per match.
         size = len(literal)
         at = nfind(literal, pos)
@@ -521,17 +538,49 @@ def _with_context(data: bytes, found: list[tuple[int, int, int, list[tuple[int, 
     return lines
 
 
-def _split_by_bytes(spans: list[tuple[int, int, int]], parts: int
+def _split_by_bytes(spans: list[tuple[int, int, int]], job_bytes: int
                     ) -> list[list[tuple[int, int, int]]]:
-    """Cut sorted blob spans into up to `parts` contiguous runs of about equal bytes."""
-    if parts <= 1 or len(spans) < parts:
-        return [spans]
-    total = sum(e - s for s, e, _ in spans)
+    """Cut sorted blob spans into contiguous runs of about `job_bytes` each."""
     runs: list[list[tuple[int, int, int]]] = [[]]
     acc = 0
     for span in spans:
-        if acc >= total * len(runs) / parts and len(runs) < parts:
+        if acc >= job_bytes:
             runs.append([])
+            acc = 0
         runs[-1].append(span)
         acc += span[1] - span[0]
     return [r for r in runs if r]
+
+
+_ASCII_WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def _is_word_char(c: str) -> bool:
+    """ripgrep's Unicode \\w: letters, marks, decimal and letter numbers, connectors, ZWJ/ZWNJ."""
+    import unicodedata
+
+    category = unicodedata.category(c)
+    return category[0] in "LM" or category in ("Nd", "Nl", "Pc") or c in "\u200c\u200d"
+
+
+def _word_bounded(data: bytes, start: int, end: int) -> bool:
+    """No word character right before `start` nor right after `end` (line ends count as
+    non-word): ripgrep's -w, `(?:^|\\W)pattern(?:$|\\W)`."""
+    if start > 0:
+        b = data[start - 1]
+        if b >= 0x80:
+            k = start - 1
+            while k > 0 and start - k < 4 and (data[k] & 0xC0) == 0x80:
+                k -= 1
+            if _is_word_char(data[k:start].decode("utf-8", "replace")[-1:] or " "):
+                return False
+        elif b in _ASCII_WORD:
+            return False
+    if end < len(data):
+        b = data[end]
+        if b >= 0x80:
+            if _is_word_char(data[end:end + 4].decode("utf-8", "replace")[:1] or " "):
+                return False
+        elif b in _ASCII_WORD:
+            return False
+    return True
