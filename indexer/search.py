@@ -227,6 +227,37 @@ def _truncate(lines: list[Line], max_matches: int) -> list[Line]:
     return lines
 
 
+def expand_braces(glob: str) -> list[str]:
+    """`*.{py,pyi}` -> [`*.py`, `*.pyi`], nested braces too; escaped or unbalanced braces stay."""
+    depth, start = 0, -1
+    i = 0
+    while i < len(glob):
+        c = glob[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "{":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif c == "}" and depth:
+            depth -= 1
+            if depth == 0:
+                body = glob[start + 1:i]
+                parts, level, last = [], 0, 0
+                for j, ch in enumerate(body):
+                    level += ch == "{"
+                    level -= ch == "}"
+                    if ch == "," and level == 0:
+                        parts.append(body[last:j])
+                        last = j + 1
+                parts.append(body[last:])
+                head, tail = glob[:start], glob[i + 1:]
+                return [x for part in parts for x in expand_braces(head + part + tail)]
+        i += 1
+    return [glob]
+
+
 class GlobFilter:
     """ripgrep's -g: gitignore-style globs, later ones winning; '!' excludes. With any include
     glob, files matching none of the include globs are left out."""
@@ -237,9 +268,11 @@ class GlobFilter:
         self.rules = []
         for glob in globs:
             exclude = glob.startswith("!")
-            pattern = GitWildMatchPattern(glob[1:] if exclude else glob)
-            if pattern.include is not None:
-                self.rules.append((pattern, not exclude))
+            # ripgrep's globs know {a,b} alternation; gitignore syntax does not: expand it.
+            for alternative in expand_braces(glob[1:] if exclude else glob):
+                pattern = GitWildMatchPattern(alternative)
+                if pattern.include is not None:
+                    self.rules.append((pattern, not exclude))
         self.has_includes = any(include for _, include in self.rules)
 
     def __call__(self, path: str) -> bool:
