@@ -364,7 +364,7 @@ class SnapshotSearcher:
                                              manifest.lengths[i])
                 stats.files_searched += 1
                 stats.bytes_searched += len(data)
-                hits[blob] = _scan_blob(data, 0, compiled, options)
+                hits[blob] = scan_bytes(data, 0, compiled, options)
             lines = hits[blob]
             if not lines:
                 continue
@@ -436,7 +436,7 @@ class SnapshotSearcher:
                 for pack, start, end, blob, where in part:
                     buf = self.store.packs.view(pack, end)
                     line_start = max(buf.rfind(b"\n", start, where) + 1, start)
-                    lines = _scan_blob(buf[start:end], line_start - start, compiled, options)
+                    lines = scan_bytes(buf[start:end], line_start - start, compiled, options)
                     if lines:
                         hits[blob] = lines
                         found += len(by_blob[blob]) * sum(1 for x in lines if x[3])
@@ -465,9 +465,10 @@ class SnapshotSearcher:
         return FileMatches(self.manifest.paths[i], lines)
 
 
-def _scan_blob(data: bytes, pos: int, compiled: CompiledSearch,
+def scan_bytes(data: bytes, pos: int, compiled: CompiledSearch,
                options: SearchOptions) -> list[Line]:
-    """Every matching line of `data` from `pos` on, with context lines if asked for."""
+    """Every matching line of `data` (one file's searchable bytes) from `pos` on, with context
+    lines if asked for. Public: the language server runs it over unsaved editor buffers."""
     end = len(data)
     max_count = options.max_count
     rfind, nfind, count = data.rfind, data.find, data.count

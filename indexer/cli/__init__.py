@@ -244,6 +244,22 @@ def chunks(file: str, as_json: bool, repo: str | None, rev: str | None,
 
 
 @cli.command()
+@click.option("--tcp", default=None, metavar="HOST:PORT",
+              help="Listen on TCP instead of speaking over stdin/stdout.")
+@click.option("--stdio", is_flag=True, help="Speak LSP over stdin/stdout (the default).")
+@click.option("--log-file", type=click.Path(dir_okay=False), default=None,
+              help="Write the server's log here.")
+def serve(tcp: str | None, stdio: bool, log_file: str | None) -> None:
+    """Run the language server (LSP) for editors."""
+    from lsp_server.__main__ import main as lsp_main
+
+    argv = ["--tcp", tcp] if tcp else ["--stdio"]
+    if log_file:
+        argv += ["--log-file", log_file]
+    sys.exit(lsp_main(argv))
+
+
+@cli.command()
 @click.option("--index-root", type=click.Path(file_okay=False), default=None,
               help="Serve the indexes under this folder (default: the user cache).")
 @click.option("--stop", is_flag=True, help="Stop the running daemon.")

@@ -1,0 +1,421 @@
+"""The LSP methods the codeloupe server answers: each validates its params on the event loop,
+then hands the engine work to a worker thread (`CodeloupeServer.in_thread`).
+
+Custom methods receive plain JSON; docs/protocol.md documents each with JSON Schemas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+
+from indexer.errors import CodeloupeError
+from indexer.ingest import CancelToken
+from indexer.repo import WORKTREE
+from indexer.search import SearchOptions, compile_search
+from indexer.workspace import Snapshot
+from lsp_server.params import Params, RequestFailed
+from lsp_server.positions import path_to_uri, uri_to_path
+from lsp_server.repos import Repo, index_repo
+from lsp_server.search import Collector, Target, run_search
+from lsp_server.server import (
+    SAVE_DEBOUNCE,
+    VERSION,
+    WORKSPACE_SYMBOL_LIMIT,
+    CodeloupeServer,
+    iso_time,
+)
+from lsp_server.symbols_cache import SymbolEntry
+
+
+def _range_json(r: tuple[int, int, int, int]) -> dict[str, Any]:
+    return {"start": {"line": r[0], "character": r[1]},
+            "end": {"line": r[2], "character": r[3]}}
+
+
+def _range(r: tuple[int, int, int, int]) -> types.Range:
+    return types.Range(start=types.Position(line=r[0], character=r[1]),
+                       end=types.Position(line=r[2], character=r[3]))
+
+
+def _symbol_kind(kind: int) -> types.SymbolKind:
+    try:
+        return types.SymbolKind(kind)
+    except ValueError:
+        return types.SymbolKind.Variable
+
+
+def _snapshot_json(record: Any) -> dict[str, Any]:
+    return {"name": record.name, "commit": record.commit_id, "files": record.files,
+            "bytes": record.bytes, "skipped": record.skipped, "updated": iso_time(record.updated)}
+
+
+def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place for handlers
+    """Register every handler on `ls`."""
+    @ls.feature(types.INITIALIZE)
+    def initialize(ls: CodeloupeServer, params: types.InitializeParams) -> None:
+        folders = [(f.uri, f.name) for f in params.workspace_folders or []]
+        if not folders:
+            root = params.root_uri or (path_to_uri(params.root_path) if params.root_path
+                                       else None)
+            if root:
+                folders = [(root, None)]
+        for uri, name in folders:
+            ls.add_folder(uri, name)
+
+    @ls.feature(types.INITIALIZED)
+    async def initialized(ls: CodeloupeServer, params: types.InitializedParams) -> None:
+        if ls.loop is None:
+            ls.start(asyncio.get_running_loop())
+
+    @ls.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def folders_changed(ls: CodeloupeServer,
+                        params: types.DidChangeWorkspaceFoldersParams) -> None:
+        for removed in params.event.removed or []:
+            ls.remove_folder(removed.uri)
+        for added in params.event.added or []:
+            ls.add_folder(added.uri, added.name)
+
+    # --- documents ---
+    @ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: CodeloupeServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.buffers[params.text_document.uri] = False
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: CodeloupeServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.buffers[params.text_document.uri] = True
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
+    def did_save(ls: CodeloupeServer, params: types.DidSaveTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        if uri in ls.buffers:
+            ls.buffers[uri] = False
+        try:
+            found = ls.repo_of_path(uri_to_path(uri))
+        except ValueError:
+            return
+        if found is not None:
+            ls.debounce_reindex(found[0], SAVE_DEBOUNCE, force=True)
+
+    @ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: CodeloupeServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.buffers.pop(params.text_document.uri, None)
+
+    # --- progress ---
+    @ls.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
+    def progress_cancel(ls: CodeloupeServer,
+                        params: types.WorkDoneProgressCancelParams) -> None:
+        token = ls.progress_cancels.get(params.token)
+        if token is not None:
+            token.cancel()
+
+    # --- symbols ---
+    def find_symbols(cancel: CancelToken, targets: list[Target], rev: str | None, query: str,
+                     limit: int, kinds: frozenset[int] | None
+                     ) -> list[tuple[int, SymbolEntry, Target, Snapshot]]:
+        hits: list[tuple[int, SymbolEntry, Target, Snapshot]] = []
+        seen: set[tuple[Path, str, tuple[int, int, int, int], str]] = set()
+        for target in targets:
+            snap = ls.snapshot_for(target.repo, rev, cancel)
+            index = target.repo.symbol_index(snap, ls.encoding, cancel)
+            for score, entry in index.search(query, limit, kinds, tuple(target.scopes)):
+                key = (target.repo.root, entry.path, entry.name_range, entry.name)
+                if key not in seen:
+                    seen.add(key)
+                    hits.append((score, entry, target, snap))
+        hits.sort(key=lambda h: -h[0])  # stable: each folder's own order within a score
+        return hits[:limit]
+
+    def workspace_symbol_item(entry: SymbolEntry, target: Target, rev: str
+                              ) -> types.WorkspaceSymbol:
+        return types.WorkspaceSymbol(
+            name=entry.name, kind=_symbol_kind(entry.kind),
+            location=types.Location(uri=path_to_uri(target.folder.file_path(entry.path)),
+                                    range=_range(entry.name_range)),
+            container_name=entry.container_name or None,
+            data={"folder": target.folder.uri, "rev": rev, "path": entry.path,
+                  "fullRange": _range_json(entry.full_range)})
+
+    @ls.feature(types.WORKSPACE_SYMBOL, types.WorkspaceSymbolOptions(resolve_provider=True))
+    async def workspace_symbol(ls: CodeloupeServer, params: types.WorkspaceSymbolParams
+                               ) -> list[types.WorkspaceSymbol]:
+        query = params.query or ""
+        if not query.strip():
+            return []
+        partial = params.partial_result_token
+
+        def work(cancel: CancelToken) -> list[types.WorkspaceSymbol]:
+            targets = ls.resolve_targets("workspace/symbol", cancel, None, [])
+            hits = find_symbols(cancel, targets, None, query, WORKSPACE_SYMBOL_LIMIT, None)
+            items = [workspace_symbol_item(entry, target, WORKTREE)
+                     for _, entry, target, _ in hits]
+            if partial is not None and items:
+                value = ls.protocol._converter.unstructure(items, list[types.WorkspaceSymbol])
+                ls.post(ls.progress, types.ProgressParams(token=partial, value=value))
+                return []
+            return items
+
+        return await ls.in_thread(work)
+
+    @ls.feature(types.WORKSPACE_SYMBOL_RESOLVE)
+    def workspace_symbol_resolve(ls: CodeloupeServer, item: types.WorkspaceSymbol
+                                 ) -> types.WorkspaceSymbol:
+        data = item.data if isinstance(item.data, dict) else {}
+        full = data.get("fullRange")
+        try:
+            rng = ls.protocol._converter.structure(full, types.Range) if full else None
+        except Exception:
+            rng = None
+        if rng is not None:
+            item.location = types.Location(uri=item.location.uri, range=rng)
+        return item
+
+    @ls.feature("codeloupe/symbols")
+    async def codeloupe_symbols(ls: CodeloupeServer, raw: Any) -> dict[str, Any]:
+        p = Params("codeloupe/symbols", raw)
+        query = p.string("query", required=True)
+        rev = p.string("rev", allow_empty=False)
+        folder = p.string("folder")
+        kinds = p.integers("kinds")
+        bad = [k for k in kinds if not 1 <= k <= 26]
+        if bad:
+            raise p.error(f"'kinds' holds values that are not LSP SymbolKinds (1-26): {bad}")
+        limit = p.integer("limit", 100, minimum=1, maximum=10_000)
+        paths = p.strings("paths")
+
+        def work(cancel: CancelToken) -> dict[str, Any]:
+            targets = ls.resolve_targets(p.method, cancel, folder, paths)
+            hits = find_symbols(cancel, targets, rev, query or "", limit or 100,
+                                frozenset(kinds) or None)
+            symbols = []
+            for score, entry, target, snap in hits:
+                symbols.append({
+                    "name": entry.name, "kind": entry.kind,
+                    "containerName": entry.container_name,
+                    "qualifiedName": entry.qualified_name, "signature": entry.signature,
+                    "folder": target.folder.uri, "path": entry.path,
+                    "location": {"uri": path_to_uri(target.folder.file_path(entry.path)),
+                                 "range": _range_json(entry.name_range)},
+                    "fullRange": _range_json(entry.full_range), "score": score,
+                    "commit": snap.commit})
+            return {"rev": rev or WORKTREE, "symbols": symbols}
+
+        return await ls.in_thread(work)
+
+    # --- search ---
+    @ls.feature("codeloupe/search")
+    async def codeloupe_search(ls: CodeloupeServer, raw: Any) -> dict[str, Any]:
+        p = Params("codeloupe/search", raw)
+        query = p.string("query", required=True, allow_empty=False)
+        assert query is not None
+        is_regex = p.boolean("isRegex")
+        case = "sensitive" if p.boolean("isCaseSensitive") else (
+            "smart" if p.boolean("smartCase") else "ignore")
+        whole_word = p.boolean("isWordMatch")
+        includes = p.strings("includes")
+        excludes = p.strings("excludes")
+        for glob in includes + excludes:
+            if not glob.strip() or "\n" in glob:
+                raise p.error(f"invalid glob {glob!r}")
+        rev = p.string("rev", allow_empty=False)
+        folder = p.string("folder")
+        paths = p.strings("paths")
+        max_results = p.integer("maxResults", 20_000, minimum=1, maximum=1_000_000)
+        before, after = _context(p)
+        max_per_file = p.integer("maxResultsPerFile", None, minimum=1)
+        token = raw.get("partialResultToken") if isinstance(raw, dict) else None
+        if token is not None and (isinstance(token, bool) or
+                                  not isinstance(token, (str, int))):
+            raise p.error("'partialResultToken' must be a string or an integer")
+        globs = tuple(includes) + tuple(g if g.startswith("!") else "!" + g for g in excludes)
+        options = SearchOptions(patterns=(query,), fixed_strings=not is_regex, case=case,
+                                whole_word=whole_word, globs=globs, context_before=before,
+                                context_after=after, max_count=max_per_file)
+        buffers = ls.buffers_by_repo()
+        send_partial = None
+        if token is not None:
+            def send_partial(batch: list[dict[str, Any]]) -> None:
+                ls.post(ls.progress, types.ProgressParams(token=token,
+                                                          value={"results": batch}))
+
+        def work(cancel: CancelToken) -> dict[str, Any]:
+            compiled = compile_search(options)
+            targets = ls.resolve_targets(p.method, cancel, folder, paths)
+            out = Collector(max_results or 20_000, ls.encoding, send_partial)
+            used = run_search(targets, lambda t: ls.snapshot_for(t.repo, rev, cancel),
+                              options, compiled, buffers, out, cancel)
+            return {"rev": rev or WORKTREE, "snapshots": used, "results": out.results,
+                    "limitHit": out.limit_hit, "stats": out.totals.to_json()}
+
+        return await ls.in_thread(work)
+
+    # --- status, branches, reindex ---
+    @ls.feature("codeloupe/status")
+    async def codeloupe_status(ls: CodeloupeServer, raw: Any) -> dict[str, Any]:
+        p = Params("codeloupe/status", raw)
+        folder = p.string("folder")
+        check_fresh = p.boolean("checkFresh", True)
+        chosen = [ls._folder_for(p.method, folder)[0]] if folder else list(ls.folders.values())
+
+        def work(cancel: CancelToken) -> dict[str, Any]:
+            out = []
+            for f in chosen:
+                repo = f.repo
+                entry: dict[str, Any] = {"folder": f.uri, "name": f.name, "path": str(f.path)}
+                if repo is None:
+                    entry.update(state="error" if f.error else "opening", error=f.error)
+                    out.append(entry)
+                    continue
+                job = repo.status_job()
+                state = "indexing" if job else ("ready" if repo.worktree else (
+                    "error" if repo.error else "opening"))
+                fresh = None
+                if check_fresh and repo.worktree is not None:
+                    try:
+                        fresh = repo.ws.is_fresh()
+                    except CodeloupeError:
+                        fresh = None
+                records = repo.ws.store.catalog.snapshots()
+                entry.update(
+                    root=str(repo.root), prefix=f.prefix, state=state,
+                    error=repo.error, fresh=fresh, indexing=job,
+                    indexDir=str(repo.ws.store.directory), watching=repo.watcher is not None,
+                    snapshots=[_snapshot_json(r) for r in records])
+                out.append(entry)
+            return {"folders": out, "positionEncoding": ls.encoding,
+                    "openBuffers": len(ls.buffers), "version": VERSION}
+
+        return await ls.in_thread(work)
+
+    @ls.feature("codeloupe/branches")
+    async def codeloupe_branches(ls: CodeloupeServer, raw: Any) -> dict[str, Any]:
+        p = Params("codeloupe/branches", raw)
+        folder = p.string("folder")
+
+        def work(cancel: CancelToken) -> dict[str, Any]:
+            targets = ls.resolve_targets(p.method, cancel, folder, [])
+            out = []
+            done: set[Path] = set()
+            for target in targets:
+                repo = target.repo
+                if repo.root in done:
+                    continue
+                done.add(repo.root)
+                out.append(_branches(target, repo))
+            return {"folders": out}
+
+        return await ls.in_thread(work)
+
+    @ls.feature("codeloupe/reindex")
+    async def codeloupe_reindex(ls: CodeloupeServer, raw: Any) -> dict[str, Any]:
+        p = Params("codeloupe/reindex", raw)
+        folder = p.string("folder")
+        rev = p.string("rev", allow_empty=False)
+
+        def work(cancel: CancelToken) -> dict[str, Any]:
+            targets = ls.resolve_targets(p.method, cancel, folder, [])
+            results = []
+            done: set[Path] = set()
+            for target in targets:
+                repo = target.repo
+                if repo.root in done:
+                    continue
+                done.add(repo.root)
+                target_rev = None if rev in (None, WORKTREE) else rev
+                summary = index_repo(ls, repo, target_rev,
+                                     title=f"Indexing {rev or repo.root.name}", cancel=cancel,
+                                     reason="reindexed")
+                if target_rev is None:
+                    repo.error = None
+                    repo.ready.set()
+                    ls.warm_symbols(repo)
+                results.append({
+                    "folder": target.folder.uri, "rev": rev or WORKTREE,
+                    "snapshot": summary.name, "commit": summary.commit,
+                    "files": summary.files, "bytes": summary.bytes,
+                    "newBlobs": summary.new_blobs, "skipped": summary.skipped,
+                    "upToDate": summary.up_to_date, "seconds": round(summary.seconds, 3)})
+            return {"results": results}
+
+        return await ls.in_thread(work, pool=ls.index_pool)
+
+    # --- the semantic layer: not there yet ---
+    for method in ("codeloupe/ask", "codeloupe/context"):
+        def not_yet(ls: CodeloupeServer, raw: Any, method: str = method) -> None:
+            raise RequestFailed(message=f"{method} is not available yet: it needs the "
+                                        "semantic layer (glosses, embeddings, re-ranking), "
+                                        "which this server does not have yet")
+
+        ls.feature(method)(not_yet)
+
+    # --- lifecycle ---
+    @ls.feature(types.SHUTDOWN)
+    async def shutdown(ls: CodeloupeServer, params: Any) -> None:
+        ls.stop_timers()
+        await asyncio.to_thread(ls.close)
+
+    @ls.feature(types.EXIT)
+    def exit_(ls: CodeloupeServer, params: Any) -> None:
+        ls.exit_code = 0 if ls.protocol._shutdown else 1  # the spec's exit codes
+        ls.stop_timers()
+        ls.close()
+
+    return ls
+
+
+def _context(p: Params) -> tuple[int, int]:
+    value = p.raw.get("context")
+    if value is None:
+        return 0, 0
+    if isinstance(value, int) and not isinstance(value, bool):
+        n = p.integer("context", 0, minimum=0, maximum=100) or 0
+        return n, n
+    if isinstance(value, dict):
+        sub = Params(p.method, value)
+        return (sub.integer("before", 0, minimum=0, maximum=100) or 0,
+                sub.integer("after", 0, minimum=0, maximum=100) or 0)
+    raise p.error("'context' must be an integer or {before, after}")
+
+
+def _branches(target: Target, repo: Repo) -> dict[str, Any]:
+    ws = repo.ws
+    records = ws.store.catalog.snapshots()
+    indexed = {r.name for r in records}
+    proc = ws.repo.git("for-each-ref", "--format=%(refname)%00%(objectname)%00%(*objectname)",
+                       check=False)
+    refs = []
+    by_commit: dict[str, list[str]] = {}
+    for line in proc.stdout.decode("utf-8", "replace").splitlines():
+        parts = line.split("\0")
+        if len(parts) < 3:
+            continue
+        full, obj, peeled = parts[0], parts[1], parts[2]
+        commit = peeled or obj
+        if full.startswith("refs/heads/"):
+            kind, name = "branch", full[len("refs/heads/"):]
+        elif full.startswith("refs/remotes/"):
+            kind, name = "remote", full[len("refs/remotes/"):]
+            if name.endswith("/HEAD"):
+                continue
+        elif full.startswith("refs/tags/"):
+            kind, name = "tag", full[len("refs/tags/"):]
+        else:
+            continue
+        refs.append({"name": name, "kind": kind, "commit": commit,
+                     "indexed": commit in indexed})
+        by_commit.setdefault(commit, []).append(name)
+    head = ws.repo.head_commit()
+    branch = ws.repo.git("symbolic-ref", "--short", "-q", "HEAD", check=False).stdout
+    snapshots = []
+    for record in records:
+        item = _snapshot_json(record)
+        item["refs"] = by_commit.get(record.name, []) if record.name != WORKTREE else []
+        snapshots.append(item)
+    return {"folder": target.folder.uri, "root": str(repo.root),
+            "head": {"commit": head, "branch": branch.decode().strip() or None},
+            "refs": refs, "snapshots": snapshots}
+
+

@@ -1,0 +1,74 @@
+"""Columns in the negotiated position encoding, and file URIs.
+
+The engine reports byte columns in UTF-8 text. LSP columns are UTF-16 code units unless the
+client offers another encoding at `initialize` (`general.positionEncodings`): we take UTF-8
+whenever it is offered (no conversion at all), UTF-16 otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import unquote_to_bytes, urlsplit
+
+UTF8 = "utf-8"
+UTF16 = "utf-16"
+UTF32 = "utf-32"
+
+
+def choose_encoding(offered: list[str] | None) -> str:
+    """UTF-8 when the client offers it; UTF-16 (every client's default) otherwise."""
+    if offered and UTF8 in offered:
+        return UTF8
+    return UTF16
+
+
+def column(text: bytes, byte_column: int, encoding: str) -> int:
+    """The column of `byte_column` within the line `text`, in `encoding` units.
+
+    Invalid UTF-8 before the column counts as the replacement characters a client decoding
+    the file leniently would show (the same rule as the text we send back).
+    """
+    if encoding == UTF8 or byte_column <= 0:
+        return max(byte_column, 0)
+    prefix = text[:byte_column]
+    if prefix.isascii():
+        return len(prefix)
+    decoded = prefix.decode("utf-8", "replace")
+    if encoding == UTF32:
+        return len(decoded)
+    return len(decoded.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def line_text(text: bytes) -> str:
+    """A line for display: decoded leniently, without its terminator."""
+    if text.endswith(b"\n"):
+        text = text[:-2] if text.endswith(b"\r\n") else text[:-1]
+    return text.decode("utf-8", "replace")
+
+
+def path_to_uri(path: str | Path) -> str:
+    return Path(path).as_uri()
+
+
+def uri_to_path(uri: str) -> Path:
+    """The local path of a `file:` URI; ValueError for anything else."""
+    parts = urlsplit(uri)
+    if parts.scheme != "file":
+        raise ValueError(f"not a file URI: {uri}")
+    if parts.netloc not in ("", "localhost"):
+        raise ValueError(f"remote file URIs are not supported: {uri}")
+    raw = os.fsdecode(unquote_to_bytes(parts.path))
+    if not raw.startswith("/"):
+        raise ValueError(f"not an absolute file URI: {uri}")
+    return Path(os.path.normpath(raw))
+
+
+def to_path(value: str) -> Path:
+    """A `file:` URI or an absolute path, normalised (no symlink resolution)."""
+    if value.startswith("file:"):
+        return uri_to_path(value)
+    path = Path(value)
+    if not path.is_absolute():
+        raise ValueError(f"not an absolute path or file URI: {value!r}")
+    return Path(os.path.normpath(path))

@@ -1,0 +1,272 @@
+"""`codeloupe/search`: the engine's regex search, plus unsaved buffers, shaped for LSP.
+
+Per folder: the engine searches the snapshot; open buffers whose text differs from the
+indexed bytes are searched in memory instead and merged in path order. Results stop at
+`maxResults` matching lines (`limitHit` says whether more exist); a cancellation flag is
+checked between files; partial results are streamed through a callback when asked for.
+"""
+
+from __future__ import annotations
+
+import time
+from bisect import bisect_left
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from indexer.ingest import CancelToken
+from indexer.repo import WORKTREE
+from indexer.search import CompiledSearch, GlobFilter, Line, SearchOptions, SearchStats
+from indexer.store.content import BlobKind
+from indexer.workspace import Snapshot
+from lsp_server.overlay import Buffer, scan_buffer, searchable_bytes
+from lsp_server.positions import column, line_text, path_to_uri
+from lsp_server.repos import Folder, Repo
+
+PARTIAL_EVERY_SECONDS = 0.1
+PARTIAL_EVERY_FILES = 200
+
+
+@dataclass
+class Target:
+    """One folder to search, with the repository-relative path prefixes to keep."""
+
+    folder: Folder
+    repo: Repo
+    scopes: list[str]  # [''] keeps everything
+
+    def keeps(self, path: str) -> bool:
+        for scope in self.scopes:
+            if not scope or path == scope or path.startswith(scope + "/"):
+                return True
+        return False
+
+    @property
+    def restricted(self) -> bool:
+        return any(self.scopes) or not self.scopes
+
+
+@dataclass
+class Totals:
+    files_searched: int = 0
+    bytes_searched: int = 0
+    candidates: int = 0
+    matched_files: int = 0
+    matched_lines: int = 0
+    overlay_files: int = 0
+    scanned: bool = False
+    seconds: float = 0.0
+
+    def add(self, stats: SearchStats) -> None:
+        self.files_searched += stats.files_searched
+        self.bytes_searched += stats.bytes_searched
+        self.candidates += stats.candidates
+        self.scanned = self.scanned or stats.scanned
+
+    def to_json(self) -> dict[str, Any]:
+        return {"filesSearched": self.files_searched, "bytesSearched": self.bytes_searched,
+                "candidates": self.candidates, "matchedFiles": self.matched_files,
+                "matchedLines": self.matched_lines, "overlayFiles": self.overlay_files,
+                "scanned": self.scanned, "seconds": round(self.seconds, 4)}
+
+
+@dataclass
+class Collector:
+    """Keeps file results up to `max_results` matching lines; streams them if asked."""
+
+    max_results: int
+    encoding: str
+    partial: Callable[[list[dict[str, Any]]], None] | None = None
+    results: list[dict[str, Any]] = field(default_factory=list)
+    count: int = 0
+    limit_hit: bool = False
+    totals: Totals = field(default_factory=Totals)
+    seen: set[tuple[Path, str]] = field(default_factory=set)  # two folders, one repository
+    _pending: list[dict[str, Any]] = field(default_factory=list)
+    _last_flush: float = field(default_factory=time.monotonic)
+
+    @property
+    def full(self) -> bool:
+        return self.limit_hit
+
+    @property
+    def remaining(self) -> int:
+        return self.max_results - self.count
+
+    def add(self, target: Target, path: str, lines: list[Line]) -> None:
+        """Add one file's lines; sets `limit_hit` when a match beyond the limit shows up."""
+        matching = sum(1 for line in lines if line[3])
+        if not matching or (target.repo.root, path) in self.seen:
+            return
+        self.seen.add((target.repo.root, path))
+        if self.count >= self.max_results:
+            self.limit_hit = True
+            return
+        if self.count + matching > self.max_results:
+            lines = _truncate(lines, self.max_results - self.count)
+            matching = self.max_results - self.count
+            self.limit_hit = True
+        self.count += matching
+        self.totals.matched_files += 1
+        self.totals.matched_lines += matching
+        item = file_result(target, path, lines, self.encoding)
+        if self.partial is None:
+            self.results.append(item)
+            return
+        self._pending.append(item)
+        now = time.monotonic()
+        if len(self._pending) >= PARTIAL_EVERY_FILES or \
+                now - self._last_flush >= PARTIAL_EVERY_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.partial is not None and self._pending:
+            batch, self._pending = self._pending, []
+            self._last_flush = time.monotonic()
+            self.partial(batch)
+
+
+def _truncate(lines: list[Line], matches: int) -> list[Line]:
+    seen = 0
+    for k, line in enumerate(lines):
+        if line[3]:
+            seen += 1
+            if seen == matches:
+                return lines[:k + 1]
+    return lines
+
+
+def _display_path(path: str) -> str:
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def file_result(target: Target, path: str, lines: list[Line], encoding: str
+                ) -> dict[str, Any]:
+    matches = []
+    for line in lines:
+        number, _, text, subs = line
+        entry: dict[str, Any] = {"line": number - 1, "text": line_text(text)}
+        if subs:
+            row = number - 1
+            entry["ranges"] = [
+                {"start": {"line": row, "character": column(text, start, encoding)},
+                 "end": {"line": row, "character": column(text, end, encoding)}}
+                for start, end in subs]
+        else:
+            entry["ranges"] = []
+            entry["context"] = True
+        matches.append(entry)
+    return {"uri": path_to_uri(target.folder.file_path(path)), "path": _display_path(path),
+            "folder": target.folder.uri, "matches": matches}
+
+
+def indexed_bytes(repo: Repo, snap: Snapshot, path: str) -> bytes | None:
+    """The searchable bytes the snapshot holds for `path`, or None."""
+    manifest = snap.manifest
+    i = bisect_left(manifest.paths, path)
+    if i >= len(manifest.paths) or manifest.paths[i] != path:
+        # manifests of the working tree are sorted; fall back to a scan for others
+        try:
+            i = manifest.paths.index(path)
+        except ValueError:
+            return None
+    if not BlobKind(manifest.kinds[i]).searchable:
+        return None
+    return bytes(repo.ws.store.packs.read(manifest.packs[i], manifest.offsets[i],
+                                          manifest.lengths[i]))
+
+
+def search_target(target: Target, snap: Snapshot, options: SearchOptions,
+                  compiled: CompiledSearch, buffers: list[Buffer], out: Collector,
+                  cancel: CancelToken) -> None:
+    """Search one folder's snapshot (and, on the working tree, its unsaved buffers)."""
+    repo = target.repo
+    restricted = target.restricted
+    keep_glob = GlobFilter(options.globs) if options.globs else None
+    overlay_hits: dict[str, list[Line]] = {}
+    skip: set[str] = set()
+    if snap.name == WORKTREE:
+        for buf in buffers:
+            if restricted and not target.keeps(buf.path):
+                continue
+            indexed = indexed_bytes(repo, snap, buf.path)
+            data = searchable_bytes(buf.data, repo.ws.max_filesize)
+            if indexed is not None and data == indexed:
+                continue  # the index already holds this text
+            if indexed is None and not buf.dirty:
+                continue  # an open file the index does not know and the user did not edit
+            skip.add(buf.path)
+            out.totals.overlay_files += 1
+            if data is None or (keep_glob is not None and not keep_glob(buf.path)):
+                continue
+            lines = scan_buffer(data, compiled, options)
+            if lines:
+                overlay_hits[buf.path] = lines
+    overlay_order = sorted(overlay_hits)
+    emitted: set[str] = set()
+
+    def engine(limit: int | None, state: dict[str, int]) -> Iterator[tuple[str, list[Line]]]:
+        stats = SearchStats()
+        try:
+            for fm in snap.searcher.search(replace(options, limit=limit), compiled, stats):
+                cancel.check()
+                n = fm.match_count
+                state["produced"] += n
+                if fm.path in skip or fm.path in emitted or (
+                        restricted and not target.keeps(fm.path)):
+                    state["skipped"] += n
+                    continue
+                yield fm.path, fm.lines
+        finally:
+            out.totals.add(stats)
+
+    def merged(limit: int | None, state: dict[str, int]) -> Iterator[tuple[str, list[Line]]]:
+        k = 0
+        for path, lines in engine(limit, state):
+            while k < len(overlay_order) and overlay_order[k] < path:
+                if overlay_order[k] not in emitted:
+                    yield overlay_order[k], overlay_hits[overlay_order[k]]
+                k += 1
+            yield path, lines
+        for path in overlay_order[k:]:
+            if path not in emitted:
+                yield path, overlay_hits[path]
+
+    limit: int | None = out.remaining + 1
+    while True:
+        state = {"produced": 0, "skipped": 0}
+        for path, lines in merged(limit, state):
+            cancel.check()
+            emitted.add(path)
+            out.add(target, path, lines)
+            if out.full:
+                return
+        # The engine stopped at its limit, but some of those matches were not ours (buffers
+        # or paths outside the scope): search again without a limit, skipping what we have.
+        if limit is not None and state["produced"] >= limit and state["skipped"]:
+            limit = None
+            continue
+        return
+
+
+def run_search(targets: list[Target], snapshot_for: Callable[[Target], Snapshot],
+               options: SearchOptions, compiled: CompiledSearch,
+               buffers: dict[Path, list[Buffer]], out: Collector,
+               cancel: CancelToken) -> list[dict[str, Any]]:
+    """Search every target in turn; returns the snapshot each was searched in."""
+    started = time.perf_counter()
+    used = []
+    try:
+        for target in targets:
+            if out.full:
+                break
+            snap = snapshot_for(target)
+            used.append({"folder": target.folder.uri, "snapshot": snap.name,
+                         "commit": snap.commit})
+            search_target(target, snap, options, compiled,
+                          buffers.get(target.repo.root, []), out, cancel)
+    finally:
+        out.totals.seconds = time.perf_counter() - started
+    out.flush()
+    return used

@@ -1,0 +1,610 @@
+"""The codeloupe language server: a thin adapter from LSP requests to the engine (`indexer`).
+
+Threads: the asyncio event loop only parses messages, validates parameters and sends; every
+engine call runs in `request_pool` (searches, symbols, status) or `index_pool` (indexing,
+symbol warm-up). Anything a worker thread sends goes through `post`, onto the loop.
+
+This module holds the server object and its plumbing; `handlers.py` the LSP methods;
+`repos.py` folders, repositories and indexing; `search.py` the search; `symbols_cache.py`
+the symbols.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import posixpath
+import sys
+import threading
+import weakref
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import cattrs
+from lsprotocol import converters, types
+from pygls.exceptions import (
+    JsonRpcException,
+    JsonRpcInternalError,
+    JsonRpcInvalidParams,
+    JsonRpcRequestCancelled,
+)
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import (
+    JsonRPCNotification,
+    JsonRPCRequestMessage,
+    JsonRPCResponseMessage,
+    LanguageServerProtocol,
+    lsp_method,
+)
+
+from indexer.errors import CodeloupeError, IndexBusyError, PatternError, RepositoryError
+from indexer.ingest import Cancelled, CancelToken
+from indexer.repo import WORKTREE
+from indexer.workspace import Snapshot
+from lsp_server import repos as repos_mod
+from lsp_server.overlay import Buffer
+from lsp_server.params import RequestFailed, invalid
+from lsp_server.positions import UTF16, choose_encoding, to_path, uri_to_path
+from lsp_server.repos import Folder, Repo, index_repo
+from lsp_server.search import Target
+from lsp_server.watcher import RepoWatcher
+
+logger = logging.getLogger("codeloupe.lsp")
+
+try:
+    from importlib.metadata import version as _dist_version
+
+    VERSION = _dist_version("codeloupe")
+except Exception:  # not installed as a distribution
+    VERSION = "0.0.0"
+
+INDEX_CHANGED = "codeloupe/indexChanged"
+CUSTOM_METHODS = ("codeloupe/search", "codeloupe/status", "codeloupe/reindex",
+                  "codeloupe/branches", "codeloupe/symbols", "codeloupe/ask",
+                  "codeloupe/context")
+WORKSPACE_SYMBOL_LIMIT = 500
+SAVE_DEBOUNCE = 0.3
+WATCH_DEBOUNCE = 0.5
+DEBOUNCE_MAX_WAIT = 3.0
+
+
+class _Ignored:
+    """Stands in for a request already answered with an error during parsing."""
+
+    jsonrpc = "ignored"
+    method = ""
+
+
+class CodeloupeProtocol(LanguageServerProtocol):
+    """pygls' protocol, with our position-encoding choice and InvalidParams for requests
+    whose parameters do not fit the LSP types (pygls would drop them unanswered)."""
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams):  # noqa: ANN201 - a generator
+        general = params.capabilities.general
+        offered = list(general.position_encodings or []) if general is not None else []
+        encoding = choose_encoding([str(getattr(e, "value", e)) for e in offered])
+        if general is not None and offered:
+            # pygls takes the client's first supported preference: make it ours
+            general.position_encodings = [types.PositionEncodingKind(encoding)]
+        self._server.encoding = encoding
+        result = yield from super().lsp_initialize(params)
+        result.capabilities.position_encoding = types.PositionEncodingKind(encoding)
+        result.capabilities.experimental = {
+            "codeloupe": {"methods": list(CUSTOM_METHODS), "notifications": [INDEX_CHANGED],
+                          "version": 1}}
+        return result
+
+    def structure_message(self, data: dict[str, Any]):  # noqa: ANN201
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if not (isinstance(data, dict) and "id" in data and "method" in data):
+                raise
+            cause = exc.__cause__
+            detail = "; ".join(cattrs.transform_error(cause)) if isinstance(
+                cause, cattrs.BaseValidationError) else str(cause or exc)
+            error = JsonRpcInvalidParams(message=f"{data['method']}: invalid params: {detail}")
+            self._send_response(data["id"], error=error.to_response_error())
+            return _Ignored()
+
+    def _send_handler_result(self, future: Any, *, msg_id: Any) -> None:
+        # An expected error (bad params, bad regex, cancelled…) is an answer, not a crash:
+        # answer it without pygls' error-level traceback in the log.
+        if future.done() and not future.cancelled():
+            exc = future.exception()
+            if isinstance(exc, JsonRpcException) and not isinstance(exc, JsonRpcInternalError):
+                self._request_futures.pop(msg_id, None)
+                logger.info("request %s answered with an error: %s", msg_id, exc.message)
+                self._send_response(msg_id, error=exc.to_response_error())
+                return
+        super()._send_handler_result(future, msg_id=msg_id)
+
+    def handle_message(self, message: Any) -> None:
+        if isinstance(message, _Ignored):
+            return
+        super().handle_message(message)
+
+
+def plain_json_converter() -> cattrs.Converter:
+    """lsprotocol's converter, leaving the params and results of non-LSP messages as plain
+    JSON. (pygls' default turns them into namedtuples, renaming keys that are not Python
+    identifiers.)"""
+    converter = converters.get_converter()
+
+    def keep(field: str) -> Callable[[dict[str, Any], type], Any]:
+        def hook(obj: dict[str, Any], cls: type) -> Any:
+            obj = dict(obj)
+            obj.setdefault(field, None)
+            return cls(**obj)
+
+        return hook
+
+    converter.register_structure_hook(JsonRPCRequestMessage, keep("params"))
+    converter.register_structure_hook(JsonRPCNotification, keep("params"))
+    converter.register_structure_hook(JsonRPCResponseMessage, keep("result"))
+    return converter
+
+
+class CodeloupeServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("codeloupe", VERSION,
+                         text_document_sync_kind=types.TextDocumentSyncKind.Full,
+                         protocol_cls=CodeloupeProtocol,
+                         converter_factory=plain_json_converter)
+        self.encoding = UTF16
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.folders: dict[str, Folder] = {}
+        self.repos: dict[Path, Repo] = {}
+        self.repos_lock = threading.Lock()
+        self.retired: list[Repo] = []
+        self.buffers: dict[str, bool] = {}  # open document URI -> changed since open/save
+        self.progress_cancels: dict[Any, CancelToken] = {}
+        self.cancel_tokens: weakref.WeakSet[CancelToken] = weakref.WeakSet()
+        self.closing = threading.Event()
+        self.request_pool = ThreadPoolExecutor(4, thread_name_prefix="codeloupe-request")
+        self.index_pool = ThreadPoolExecutor(3, thread_name_prefix="codeloupe-index")
+        self._warming: set[Path] = set()
+        self._closed = False
+        self._pending_folders: list[Folder] = []
+        self.exit_code = 0
+
+    # --- plumbing between threads and the loop -----------------------------------------
+    def post(self, fn: Callable[..., Any], *args: Any) -> None:
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(self._run_posted, fn, args)
+
+    @staticmethod
+    def _run_posted(fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        try:
+            fn(*args)
+        except Exception:
+            logger.exception("posted call failed")
+
+    def notify(self, method: str, params: Any) -> None:
+        self.post(self.protocol.notify, method, params)
+
+    def show(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
+        self.post(self.window_show_message, types.ShowMessageParams(type=kind, message=message))
+
+    def supports_work_done_progress(self) -> bool:
+        try:
+            window = self.client_capabilities.window
+        except Exception:
+            return False
+        return bool(window is not None and window.work_done_progress)
+
+    def new_cancel_token(self) -> CancelToken:
+        token = CancelToken()
+        if self.closing.is_set():
+            token.cancel()
+        self.cancel_tokens.add(token)
+        return token
+
+    async def in_thread(self, fn: Callable[..., Any], *args: Any,
+                        pool: ThreadPoolExecutor | None = None) -> Any:
+        """Run `fn(cancel, *args)` in a worker; a cancelled request cancels the token."""
+        if self.closing.is_set():
+            raise RequestFailed(message="the server is shutting down")
+        if self.loop is None:  # a request before `initialized`: start opening folders now
+            self.start(asyncio.get_running_loop())
+        cancel = self.new_cancel_token()
+        future = (pool or self.request_pool).submit(_guarded, fn, cancel, *args)
+        try:
+            return await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            cancel.cancel()
+            raise
+
+    # --- callbacks from repos.py ---------------------------------------------------------
+    def index_changed(self, repo: Repo, name: str, snap: Snapshot, reason: str) -> None:
+        record = repo.ws.store.catalog.snapshot(name)
+        for folder in list(self.folders.values()):
+            if folder.repo is repo:
+                self.notify(INDEX_CHANGED, _index_changed_params(folder, name, snap, record,
+                                                                 reason))
+
+    def warm_symbols(self, repo: Repo) -> None:
+        if self.closing.is_set() or repo.root in self._warming:
+            return
+        self._warming.add(repo.root)
+
+        def warm() -> None:
+            try:
+                snap = repo.worktree
+                if snap is not None and not self.closing.is_set():
+                    repo.symbol_index(snap, self.encoding, self.new_cancel_token())
+            except (InterruptedError, Cancelled):
+                pass
+            except Exception:
+                logger.exception("building the symbols of %s failed", repo.root)
+            finally:
+                self._warming.discard(repo.root)
+
+        try:
+            self.index_pool.submit(warm)
+        except RuntimeError:
+            self._warming.discard(repo.root)
+
+    # --- folders -------------------------------------------------------------------------
+    def add_folder(self, uri: str, name: str | None) -> None:
+        if uri in self.folders:
+            return
+        try:
+            path = uri_to_path(uri)
+        except ValueError as exc:
+            logger.warning("ignoring workspace folder %s: %s", uri, exc)
+            return
+        folder = Folder(uri, name or path.name, path)
+        self.folders[uri] = folder
+        if self.loop is None:
+            self._pending_folders.append(folder)  # opened on `initialized`
+        else:
+            self._submit_open(folder)
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """(loop) Open the folders given at `initialize`: existing indexes at once, then
+        index what is missing or stale in the background."""
+        self.loop = loop
+        pending, self._pending_folders = self._pending_folders, []
+        for folder in pending:
+            self._submit_open(folder)
+
+    def _submit_open(self, folder: Folder) -> None:
+        with contextlib.suppress(RuntimeError):  # shutting down
+            self.index_pool.submit(self._open_job, folder)
+
+    def _open_job(self, folder: Folder) -> None:
+        try:
+            repo = repos_mod.open_folder(self, folder, self.repos, self.repos_lock)
+        except CodeloupeError as exc:
+            self.show(f"codeloupe: {folder.name} is not searchable: {exc}")
+            return
+        except Exception as exc:
+            folder.error = f"opening failed: {exc}"
+            folder.opened.set()
+            logger.exception("opening %s failed", folder.path)
+            return
+        if repo is None:  # a repository another folder opened already
+            shared = folder.repo
+            if shared is not None and shared.worktree is not None:
+                record = shared.ws.store.catalog.snapshot(WORKTREE)
+                self.notify(INDEX_CHANGED, _index_changed_params(
+                    folder, WORKTREE, shared.worktree, record, "opened"))
+            return
+        self._start_watcher(repo)
+        try:
+            repos_mod.initial_index(self, repo)
+        except CodeloupeError as exc:
+            self.show(f"codeloupe: indexing {repo.root} failed: {exc}")
+
+    def _start_watcher(self, repo: Repo) -> None:
+        if self.closing.is_set():
+            return
+        try:
+            watcher = RepoWatcher(
+                repo.root, lambda kind, path: self.post(self.file_changed, repo, kind, path),
+                ignored=[repo.ws.store.directory])
+            watcher.start()
+        except Exception as exc:  # inotify limits, vanished folder: search still works
+            logger.warning("cannot watch %s (%s); re-index on save only", repo.root, exc)
+            return
+        repo.watcher = watcher
+
+    def remove_folder(self, uri: str) -> None:
+        folder = self.folders.pop(uri, None)
+        if folder is None or folder.repo is None:
+            return
+        repo = folder.repo
+        if any(f.repo is repo for f in self.folders.values()):
+            return
+        with self.repos_lock:
+            self.repos.pop(repo.root, None)
+        if repo.debounce_handle is not None:
+            repo.debounce_handle.cancel()
+        if repo.watcher is not None:
+            repo.watcher.stop()
+        self.retired.append(repo)  # closed at shutdown: a worker may still be using it
+
+    def file_changed(self, repo: Repo, kind: str, path: str) -> None:
+        """(loop) A watched file or ref changed."""
+        if kind == "worktree" and len(repo.changed_paths) < repos_mod.MAX_CHANGED_PATHS:
+            repo.changed_paths.add(path)
+        else:
+            repo.force_reindex = True
+        self.debounce_reindex(repo, WATCH_DEBOUNCE)
+
+    def debounce_reindex(self, repo: Repo, delay: float, force: bool = False) -> None:
+        """(loop) Re-index `delay` after the last event, at most DEBOUNCE_MAX_WAIT after the
+        first of a burst."""
+        if self.closing.is_set() or self.loop is None or repo.root not in self.repos:
+            return
+        repo.force_reindex = repo.force_reindex or force
+        now = self.loop.time()
+        if repo.debounce_handle is not None:
+            repo.debounce_handle.cancel()
+        if repo.debounce_first is None:
+            repo.debounce_first = now
+        when = min(now + delay, repo.debounce_first + DEBOUNCE_MAX_WAIT)
+
+        def fire() -> None:
+            repo.debounce_handle = None
+            repo.debounce_first = None
+            paths, repo.changed_paths = repo.changed_paths, set()
+            force, repo.force_reindex = repo.force_reindex, False
+            if not self.closing.is_set():
+                with contextlib.suppress(RuntimeError):  # shutting down
+                    self.index_pool.submit(repos_mod.reindex_after_events, self, repo, paths,
+                                           force, self.index_pool)
+
+        repo.debounce_handle = self.loop.call_at(when, fire)
+
+    def repo_of_path(self, path: Path) -> tuple[Repo, str] | None:
+        for candidate in (path, Path(os.path.realpath(path))):
+            for root, repo in list(self.repos.items()):
+                try:
+                    rel = candidate.relative_to(root).as_posix()
+                except ValueError:
+                    continue
+                if rel == "." or rel == ".git" or rel.startswith(".git/"):
+                    return None
+                return repo, rel
+        return None
+
+    # --- shared request helpers (worker threads) -----------------------------------------
+    def wait_opened(self, folder: Folder, cancel: CancelToken) -> None:
+        while not folder.opened.wait(0.1):
+            cancel.check()
+
+    def resolve_targets(self, method: str, cancel: CancelToken, folder_value: str | None,
+                        paths: list[str]) -> list[Target]:
+        """The folders a request covers, each with its path scopes; refuses anything outside
+        the workspace folders."""
+        folders = list(self.folders.values())
+        if not folders:
+            raise RequestFailed(message=f"{method}: no workspace folder is open")
+        explicit = folder_value is not None
+        sub: Path | None = None
+        if folder_value is not None:
+            folder, sub = self._folder_for(method, folder_value)
+            chosen = [folder]
+        else:
+            chosen = folders
+        absolute: list[Path] = []
+        relative: list[str] = []
+        for value in paths:
+            if value.startswith("file:") or os.path.isabs(value):
+                try:
+                    path = to_path(value)
+                except ValueError as exc:
+                    raise invalid(method, str(exc)) from None
+                if not any(_inside(path, f.path) for f in chosen):
+                    raise invalid(method, f"path {value} is outside the workspace; refused")
+                absolute.append(path)
+            else:
+                relative.append(value)
+        targets: list[Target] = []
+        for folder in chosen:
+            self.wait_opened(folder, cancel)
+            repo = folder.repo
+            if repo is None:
+                if explicit:
+                    raise RequestFailed(message=f"{method}: folder {folder.uri} is not "
+                                                f"searchable: {folder.error}")
+                continue
+            base = folder.prefix
+            if sub is not None:
+                base = self._relative(method, repo, sub, folder)
+            scopes: list[str] = []
+            for value in relative:
+                scopes.append(self._relative(method, repo, (sub or folder.path) / value,
+                                             folder, base))
+            for path in absolute:
+                if _inside(path, folder.path):
+                    scopes.append(self._relative(method, repo, path, folder, base))
+            if paths and not scopes:
+                continue
+            targets.append(Target(folder, repo, scopes or [base]))
+        if not targets:
+            errors = "; ".join(f"{f.name}: {f.error}" for f in chosen if f.error)
+            raise RequestFailed(message=f"{method}: no searchable workspace folder"
+                                        f"{' (' + errors + ')' if errors else ''}")
+        return targets
+
+    def _folder_for(self, method: str, value: str) -> tuple[Folder, Path | None]:
+        try:
+            path = to_path(value)
+        except ValueError as exc:
+            raise invalid(method, f"'folder': {exc}") from None
+        best: Folder | None = None
+        for folder in self.folders.values():
+            if _inside(path, folder.path) and (
+                    best is None or len(str(folder.path)) > len(str(best.path))):
+                best = folder
+        if best is None:
+            raise invalid(method, f"folder {value} is outside every workspace folder; refused")
+        return best, (None if path == best.path else path)
+
+    @staticmethod
+    def _relative(method: str, repo: Repo, path: Path, folder: Folder,
+                  base: str | None = None) -> str:
+        norm = Path(os.path.normpath(path))
+        if _inside(norm, folder.path):  # by the folder's own path (it may hold symlinks)
+            inner = norm.relative_to(folder.path).as_posix()
+            rel = posixpath.normpath(posixpath.join(folder.prefix, inner))
+        else:
+            try:
+                rel = repo.ws.relative_path(norm)
+            except RepositoryError as exc:
+                raise invalid(method, str(exc)) from None
+        rel = "" if rel == "." else rel
+        scope = folder.prefix if base is None else base
+        if scope and not (rel == scope or rel.startswith(scope + "/")):
+            raise invalid(method, f"path {path} is outside the workspace folder "
+                                  f"{folder.path}; refused")
+        if rel == ".git" or rel.startswith(".git/"):
+            raise invalid(method, f"path {path} is inside .git; refused")
+        return rel
+
+    def snapshot_for(self, repo: Repo, rev: str | None, cancel: CancelToken) -> Snapshot:
+        """The loaded snapshot of `rev`, indexing that commit first if needed."""
+        if rev is None or rev == WORKTREE:
+            return repo.wait_ready(cancel)
+        name, _ = repo.ws.resolve(rev)
+        snap = repo.snapshot_named(name)
+        if snap is not None:
+            return snap
+        if repo.ws.store.catalog.snapshot(name) is not None:
+            snap = repo.ws.snapshot(name, refresh=False)
+            repo.set_snapshot(snap)
+            return snap
+        index_repo(self, repo, name, title=f"Indexing {rev} of {repo.root.name}",
+                   cancel=cancel)
+        snap = repo.snapshot_named(name)
+        if snap is None:
+            raise CodeloupeError(f"indexing {rev} did not produce a snapshot")
+        return snap
+
+    def buffers_by_repo(self) -> dict[Path, list[Buffer]]:
+        """(loop) The open documents, by repository, with their current text."""
+        out: dict[Path, list[Buffer]] = {}
+        for uri, dirty in list(self.buffers.items()):
+            try:
+                path = uri_to_path(uri)
+                doc = self.workspace.get_text_document(uri)
+                text = doc.source
+            except Exception:
+                continue
+            found = self.repo_of_path(path)
+            if found is None:
+                continue
+            repo, rel = found
+            out.setdefault(repo.root, []).append(Buffer(uri, rel, text, dirty))
+        return out
+
+    # --- shutdown ------------------------------------------------------------------------
+    def stop_timers(self) -> None:
+        """(loop) Cancel debounce timers."""
+        for repo in list(self.repos.values()):
+            if repo.debounce_handle is not None:
+                repo.debounce_handle.cancel()
+                repo.debounce_handle = None
+
+    def close(self) -> None:
+        """Stop watchers, cancel and wait for workers, close the indexes. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self.closing.set()
+        for token in list(self.cancel_tokens):
+            token.cancel()
+        repos = list(self.repos.values()) + self.retired
+        for repo in repos:
+            if repo.watcher is not None:
+                repo.watcher.stop()
+                repo.watcher = None
+        self.request_pool.shutdown(wait=True, cancel_futures=True)
+        self.index_pool.shutdown(wait=True, cancel_futures=True)
+        for repo in repos:
+            try:
+                repo.ws.close()
+            except Exception:
+                logger.exception("closing the index of %s failed", repo.root)
+        logger.info("codeloupe server closed")
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def iso_time(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
+
+
+def _index_changed_params(folder: Folder, name: str, snap: Snapshot, record: Any,
+                          reason: str) -> dict[str, Any]:
+    return {"folder": folder.uri, "rev": name, "commit": snap.commit,
+            "files": getattr(record, "files", None), "bytes": getattr(record, "bytes", None),
+            "reason": reason}
+
+
+def _guarded(fn: Callable[..., Any], cancel: CancelToken, *args: Any) -> Any:
+    """Run a worker and turn engine errors into JSON-RPC errors."""
+    try:
+        return fn(cancel, *args)
+    except JsonRpcException:
+        raise
+    except (Cancelled, InterruptedError):
+        raise JsonRpcRequestCancelled(message="request cancelled") from None
+    except PatternError as exc:
+        raise JsonRpcInvalidParams(message=str(exc), data={
+            "position": exc.position, "reason": exc.reason, "pattern": exc.pattern}) from None
+    except RepositoryError as exc:
+        raise JsonRpcInvalidParams(message=str(exc)) from None
+    except IndexBusyError as exc:
+        raise RequestFailed(message=str(exc)) from None
+    except CodeloupeError as exc:
+        raise RequestFailed(message=str(exc)) from None
+
+
+# --- the server ----------------------------------------------------------------------
+
+
+def create_server() -> CodeloupeServer:
+    """A fresh server with every handler registered (tests, embedding)."""
+    from lsp_server.handlers import register
+
+    return register(CodeloupeServer())
+
+
+def serve(tcp: str | None = None, *, ls: CodeloupeServer | None = None) -> int:
+    """Run the language server: stdio by default, or TCP with `tcp="HOST:PORT"`.
+
+    Returns the process exit code the protocol asks for: 0 after shutdown and exit, 1 after
+    an exit without shutdown."""
+    if tcp:
+        host, sep, port = tcp.rpartition(":")
+        if not sep or not port.isdigit():
+            raise ValueError(f"--tcp wants HOST:PORT, got {tcp!r}")
+    ls = ls or create_server()
+    try:
+        if tcp:
+            ls.start_tcp(host.strip("[]") or "127.0.0.1", int(port))
+        else:
+            # Anything printed by mistake must not corrupt the protocol stream on stdout.
+            stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+            sys.stdout = sys.stderr
+            ls.start_io(stdin, stdout)
+        return ls.exit_code
+    finally:
+        ls.close()  # the client may vanish without shutdown/exit: still stop every worker
