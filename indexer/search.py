@@ -599,21 +599,29 @@ def _is_word_char(c: str) -> bool:
 
 def _word_bounded(data: bytes, start: int, end: int) -> bool:
     """No word character right before `start` nor right after `end` (line ends count as
-    non-word): ripgrep's -w, `(?:^|\\W)pattern(?:$|\\W)`."""
+    non-word): ripgrep's -w, `(?:^|\\W)pattern(?:$|\\W)`. An invalid UTF-8 neighbour is not a
+    boundary: `\\W` matches characters, never stray bytes."""
     if start > 0:
         b = data[start - 1]
         if b >= 0x80:
             k = start - 1
             while k > 0 and start - k < 4 and (data[k] & 0xC0) == 0x80:
                 k -= 1
-            if _is_word_char(data[k:start].decode("utf-8", "replace")[-1:] or " "):
+            try:
+                if _is_word_char(data[k:start].decode("utf-8")[-1]):
+                    return False
+            except UnicodeDecodeError:
                 return False
         elif b in _ASCII_WORD:
             return False
     if end < len(data):
         b = data[end]
         if b >= 0x80:
-            if _is_word_char(data[end:end + 4].decode("utf-8", "replace")[:1] or " "):
+            size = 2 if b < 0xE0 else 3 if b < 0xF0 else 4
+            try:
+                if _is_word_char(data[end:end + size].decode("utf-8")):
+                    return False
+            except UnicodeDecodeError:
                 return False
         elif b in _ASCII_WORD:
             return False

@@ -28,7 +28,7 @@ SPECIAL_FILES: dict[str, bytes] = {
     "unicode/bom.txt": b"\xef\xbb\xbfhello bom\nsecond hello line\n",
     "unicode/utf16.txt": "hello from utf16\nnaïve line\n".encode("utf-16"),
     "unicode/crlf.txt": b"windows line one\r\nfoo bar\r\nlast line\r\n",
-    "unicode/invalid.txt": b"ok line\nbad \xff\xfe bytes hello\nafter\n",
+    "unicode/invalid.txt": b"ok line\nbad \xff\xfe bytes hello\nafter\nx\xff_\xfe y _ z\n\xc3_\n",
     "unicode/long_s.txt": "ſtraße Kelvin \u212a sign\n".encode(),
     "binary/early_nul.bin": b"hello\0world\nhello again\n",
     "big/huge.txt": b"hello huge\n" * 120_000,  # > 1 MiB: skipped like rg --max-filesize 1M
@@ -56,7 +56,7 @@ QUERIES: list[tuple[str, dict]] = [
     (r"(?i)content-type", {}), (r"Content-Type", {"case": "ignore"}),
     (r"(?x) def \s+ _ \w+", {}), (r"\u{48}ELLO", {"case": "ignore"}),
     ("name", {"whole_word": True}), ("self", {"whole_word": True}),
-    ("-foo-", {"whole_word": True}), ("é", {"whole_word": True}),
+    ("-foo-", {"whole_word": True}), ("é", {"whole_word": True}), ("_", {"whole_word": True}),
     ("a.b(c)", {"fixed_strings": True}), ("[section]", {"fixed_strings": True}),
     ("def ", {"globs": ("*.py",)}), ("def ", {"globs": ("!*test*", "!email/**")}),
     ("hello", {"globs": ("unicode/*",)}), ("hello", {"globs": ("*.{txt,ini}",)}),
