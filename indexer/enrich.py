@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from indexer.chunking import analyze_file
 from indexer.ingest import CancelToken, ProgressCallback
+from indexer.store.chunk_store import lexical_fields
 from indexer.store.content import BlobKind
 from indexer.store.index_store import IndexStore
 from indexer.store.manifest import Manifest
@@ -33,11 +34,13 @@ class EnrichSummary:
 
 
 def _analyze(job: tuple[int, str, bytes]):  # noqa: ANN202 - runs in a worker process
+    """Parse, chunk, and tokenize for BM25 — everything CPU-bound, in the worker."""
     blob_no, path, data = job
     analysis = analyze_file(path, data)
+    docs = [lexical_fields(path, chunk) for chunk in analysis.chunks]
     for chunk in analysis.chunks:
-        chunk.text = chunk.text if len(chunk.text) < 200_000 else chunk.text[:200_000]
-    return blob_no, path, analysis
+        chunk.text = ""  # the text lives in the pack; don't ship it back
+    return blob_no, path, analysis, docs
 
 
 def snapshot_blobs(manifest: Manifest) -> dict[int, int]:
@@ -79,10 +82,10 @@ def enrich_snapshot(store: IndexStore, manifest: Manifest, *,
         results = map(_analyze, jobs())
     chunks.begin()
     try:
-        for n, (blob, path, analysis) in enumerate(results, start=1):
+        for n, (blob, path, analysis, docs) in enumerate(results, start=1):
             cancel.check()
-            chunks.add(blob, path, analysis.language, analysis.parsed, analysis.chunks,
-                       analysis.symbols)
+            chunks.add(blob, analysis.language, analysis.parsed, analysis.chunks,
+                       analysis.symbols, docs)
             summary.blobs += 1
             summary.chunks += len(analysis.chunks)
             summary.symbols += len(analysis.symbols)

@@ -78,6 +78,19 @@ class SymbolRecord:
     signature: str
 
 
+def lexical_fields(path: str, chunk) -> dict[str, str]:  # noqa: ANN001 - a Chunk
+    """The BM25 document of a chunk: each field's text already split into code tokens.
+
+    Pure and picklable, so the chunking worker processes do this work, not the writer."""
+    return {
+        "name": " ".join(split_identifiers(f"{chunk.qualified_name} {chunk.name}")),
+        "title": " ".join(split_identifiers(chunk.title)),
+        "docstring": " ".join(split_identifiers(chunk.docstring or "")),
+        "path": " ".join(split_identifiers(path)),
+        "body": " ".join(split_identifiers(chunk.text)),
+    }
+
+
 def _lexical_schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_unsigned_field("blob_no", stored=False, indexed=True, fast=True)
@@ -118,24 +131,19 @@ class ChunkStore:
                 f"SELECT blob_no FROM chunked WHERE blob_no IN ({marks})", batch))
         return [b for b in wanted if b not in done]
 
-    def add(self, blob_no: int, path: str, language: str, parsed: bool,
-            chunks: Sequence, symbols: Sequence) -> None:
-        """Stage one blob's chunks and symbols (committed by `commit`)."""
+    def add(self, blob_no: int, language: str, parsed: bool, chunks: Sequence,
+            symbols: Sequence, lexical_docs: Sequence[dict[str, str]]) -> None:
+        """Stage one blob's chunks, symbols and lexical documents (see `lexical_fields`);
+        committed by `commit`."""
         if self._writer is None:
             self._writer = self.lexical.writer(heap_size=128_000_000, num_threads=1)
-        path_tokens = " ".join(split_identifiers(path))
         rows = []
-        for ordinal, chunk in enumerate(chunks):
+        for ordinal, (chunk, fields) in enumerate(zip(chunks, lexical_docs, strict=True)):
             rows.append((blob_no, ordinal, chunk.kind, chunk.name, chunk.qualified_name,
                          chunk.signature, chunk.docstring, chunk.start_line, chunk.end_line,
                          chunk.start_byte, chunk.end_byte, json.dumps(chunk.breadcrumb),
                          chunk.title, chunk.content_hash, chunk.language))
-            doc = tantivy.Document(
-                name=" ".join(split_identifiers(f"{chunk.qualified_name} {chunk.name}")),
-                title=" ".join(split_identifiers(chunk.title)),
-                docstring=" ".join(split_identifiers(chunk.docstring or "")),
-                path=path_tokens,
-                body=" ".join(split_identifiers(chunk.text)))
+            doc = tantivy.Document(**fields)
             doc.add_unsigned("blob_no", blob_no)
             doc.add_unsigned("ordinal", ordinal)
             self._writer.add_document(doc)
