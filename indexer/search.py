@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from operator import itemgetter
@@ -356,26 +356,19 @@ class SnapshotSearcher:
         manifest = self.manifest
         order = sorted(i for b in candidate_blobs for i in by_blob[b])
         hits: dict[int, list[Line]] = {}
-        remaining = options.limit
-        for i in order:
-            blob = manifest.blob_nos[i]
-            if blob not in hits:
-                data = self.store.packs.read(manifest.packs[i], manifest.offsets[i],
-                                             manifest.lengths[i])
-                stats.files_searched += 1
-                stats.bytes_searched += len(data)
-                hits[blob] = scan_bytes(data, 0, compiled, options)
-            lines = hits[blob]
-            if not lines:
-                continue
-            result = self._file_result(i, lines, remaining)
-            stats.matched_files += 1
-            stats.matched_lines += result.match_count
-            yield result
-            if remaining is not None:
-                remaining -= result.match_count
-                if remaining <= 0:
-                    return
+
+        def lines_in_path_order() -> Iterator[tuple[int, list[Line]]]:
+            for i in order:  # lazily: a limit stops the verification too
+                blob = manifest.blob_nos[i]
+                if blob not in hits:
+                    data = self.store.packs.read(manifest.packs[i], manifest.offsets[i],
+                                                 manifest.lengths[i])
+                    stats.files_searched += 1
+                    stats.bytes_searched += len(data)
+                    hits[blob] = scan_bytes(data, 0, compiled, options)
+                yield i, hits[blob]
+
+        yield from self._emit(lines_in_path_order(), options.limit, stats)
 
     # --- whole packs in one pass ---
     def _scan_packs(self, compiled: CompiledSearch, options: SearchOptions,
@@ -448,9 +441,18 @@ class SnapshotSearcher:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
         order = sorted(i for b in hits for i in by_blob[b])
+        yield from self._emit(((i, hits[manifest.blob_nos[i]]) for i in order), limit, stats)
+
+    def _emit(self, found: Iterable[tuple[int, list[Line]]], limit: int | None,
+              stats: SearchStats) -> Iterator[FileMatches]:
+        """FileMatches for (manifest index, lines) pairs, up to `limit` matching lines."""
         remaining = limit
-        for i in order:
-            result = self._file_result(i, hits[manifest.blob_nos[i]], remaining)
+        for i, lines in found:
+            if not lines:
+                continue
+            if remaining is not None:
+                lines = _truncate(lines, remaining)
+            result = FileMatches(self.manifest.paths[i], lines)
             stats.matched_files += 1
             stats.matched_lines += result.match_count
             yield result
@@ -458,11 +460,6 @@ class SnapshotSearcher:
                 remaining -= result.match_count
                 if remaining <= 0:
                     return
-
-    def _file_result(self, i: int, lines: list[Line], remaining: int | None) -> FileMatches:
-        if remaining is not None:
-            lines = _truncate(lines, remaining)
-        return FileMatches(self.manifest.paths[i], lines)
 
 
 def scan_bytes(data: bytes, pos: int, compiled: CompiledSearch,
