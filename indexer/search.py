@@ -30,6 +30,8 @@ from indexer.store.manifest import Manifest
 SCAN_SHARE = 0.3  # above this share of the snapshot's bytes, scan packs instead of blobs
 SCAN_THREADS = max(1, min(4, os.cpu_count() or 1))
 JOB_BYTES = 8 << 20  # pack bytes per scan job
+SCAN_CANDIDATES = 256  # regex verification of more candidate blobs than this: pack runs
+RUN_GAP = 4096  # bytes: a gap this small is scanned through rather than skipped
 
 
 # --- options and compiled form ----------------------------------------------------------------
@@ -309,9 +311,13 @@ class SnapshotSearcher:
             candidate_blobs = [b for b in selected if b in by_blob]
             lengths = manifest.lengths
             candidate_bytes = sum(lengths[by_blob[b][0]] for b in candidate_blobs)
-            scan = candidate_bytes > SCAN_SHARE * max(wanted_bytes, 1)
+            # Many candidates: scan them as pack runs, in parallel threads for regexes.
+            scan = candidate_bytes > SCAN_SHARE * max(wanted_bytes, 1) or (
+                compiled.literal is None and len(candidate_blobs) > SCAN_CANDIDATES)
         stats.scanned = scan
         if scan:
+            if not compiled.plan.is_scan:  # scan only the candidates, skipping the rest
+                by_blob = {b: by_blob[b] for b in candidate_blobs}
             stats.candidates = len(by_blob)
             results = self._scan_packs(compiled, options, by_blob, stats)
         else:
@@ -398,18 +404,26 @@ class SnapshotSearcher:
             buf = self.store.packs.view(pack, spans[-1][1])
             starts = [s for s, _, _ in spans]
             found_here = []
-            pos, stop = spans[0][0], spans[-1][1]
-            while pos <= stop:
-                span = find(buf, pos, stop)
-                if span is None:
-                    break
-                k = bisect.bisect_right(starts, span[0]) - 1
-                start, end, blob = spans[k]
-                if span[0] <= end:
-                    found_here.append((pack, start, end, blob, span[0]))
-                    pos = end + 1
-                else:  # between blobs (bytes of other snapshots): move on
-                    pos = spans[k + 1][0] if k + 1 < len(spans) else stop + 1
+            first = 0
+            while first < len(spans):
+                # A run of blobs close together is searched in one call; a wide gap (blobs of
+                # other snapshots, or ruled out by the trigram plan) is skipped.
+                last = first
+                while last + 1 < len(spans) and spans[last + 1][0] - spans[last][1] <= RUN_GAP:
+                    last += 1
+                pos, stop = spans[first][0], spans[last][1]
+                while pos <= stop:
+                    span = find(buf, pos, stop)
+                    if span is None:
+                        break
+                    k = bisect.bisect_right(starts, span[0]) - 1
+                    start, end, blob = spans[k]
+                    if span[0] <= end:
+                        found_here.append((pack, start, end, blob, span[0]))
+                        pos = end + 1
+                    else:  # in a small gap between blobs: move on
+                        pos = spans[k + 1][0] if k + 1 <= last else stop + 1
+                first = last + 1
             return found_here
 
         hits: dict[int, list[Line]] = {}
