@@ -149,14 +149,80 @@ class SnapshotBuilder:
         return summary
 
     def index_commit(self, commit: str) -> IndexSummary:
+        """A commit's snapshot: forked from the indexed commit nearest to it (patched with the
+        `git diff` between the two), or listed whole when none is near."""
         start = time.perf_counter()
         summary = IndexSummary(commit, commit)
         if self.store.catalog.snapshot(commit) is not None:
             return self._fresh_summary(commit, summary, start)
-        entries = self.repo.commit_tree(commit)
-        self._build(commit, commit, entries, summary, preread={}, from_worktree=False)
+        base = self._nearest_indexed(commit)
+        if base is not None:
+            record, changes = base
+            self._fork(commit, record, changes, summary)
+        else:
+            entries = self.repo.commit_tree(commit)
+            self._build(commit, commit, entries, summary, preread={}, from_worktree=False)
         summary.seconds = time.perf_counter() - start
         return summary
+
+    def _nearest_indexed(self, commit: str, candidates: int = 8):  # noqa: ANN202
+        """(record, changes) of the indexed commit whose tree differs least from `commit`."""
+        best = None
+        records = [r for r in self.store.catalog.snapshots() if r.name != WORKTREE]
+        for record in records[:candidates]:  # most recently updated first
+            try:
+                changes = self.repo.diff_trees(record.name, commit)
+            except CodeloupeError:
+                continue  # e.g. a commit gone from the repository
+            if best is None or len(changes) < len(best[1]):
+                best = (record, changes)
+        if best is not None and len(best[1]) > 5000:
+            return None  # listing the tree is as cheap as patching that much
+        return best
+
+    def _fork(self, name: str, base, changes: list[tuple[str, TreeEntry | None]],  # noqa: ANN001
+              summary: IndexSummary) -> None:
+        """Copy the base manifest, minus changed paths, plus their new blobs."""
+        catalog = self.store.catalog
+        base_manifest = self.store.load_manifest(base)
+        changed = {path for path, _ in changes}
+        added = sorted((e for _, e in changes if e is not None), key=lambda e: e.path)
+        oids = sorted({e.oid for e in added if e.oid})
+        known = catalog.find_blobs(oids)
+        missing = {e.oid: _Pending(e) for e in added if e.oid not in known}
+        if missing:
+            known.update(self._store_blobs(list(missing.values()), False, summary))
+        manifest = Manifest()
+        base_paths = base_manifest.paths
+        columns = base_manifest.columns()
+        k = 0
+        for i, path in enumerate(base_paths):
+            while k < len(added) and added[k].path < path:
+                self._append_entry(manifest, added[k], known)
+                k += 1
+            if path not in changed:
+                manifest.append(path, *(column[i] for column in columns))
+        for entry in added[k:]:
+            self._append_entry(manifest, entry, known)
+        for i in range(len(manifest)):
+            kind = BlobKind(manifest.kinds[i])
+            if kind.searchable:
+                summary.files += 1
+                summary.bytes += manifest.lengths[i]
+            if kind != BlobKind.TEXT:
+                summary.skipped[kind.label] = summary.skipped.get(kind.label, 0) + 1
+        self.cancel.check()
+        manifest_name = f"fork-{name}-{os.getpid()}-{int(time.time() * 1000)}.mf"
+        manifest.write(self.store.manifest_path(manifest_name))
+        catalog.put_snapshot(name, name, manifest_name, summary.files, summary.bytes,
+                             summary.skipped, parent=base.name)
+
+    @staticmethod
+    def _append_entry(manifest: Manifest, entry: TreeEntry, known: dict) -> None:
+        record = known.get(entry.oid)
+        if record is not None:
+            manifest.append(entry.path, record.blob_no, record.pack, record.offset,
+                            record.length, record.size, record.kind)
 
     # --- internals ---
     def _signature(self, entries: list[TreeEntry]) -> str:
@@ -184,7 +250,7 @@ class SnapshotBuilder:
         if missing:
             known.update(self._store_blobs(list(missing.values()), from_worktree, summary))
         manifest = Manifest()
-        for entry in entries:
+        for entry in sorted(entries, key=lambda e: e.path):  # manifests are in path order
             record = known.get(entry.oid)
             if record is None:  # vanished while indexing
                 summary.skipped["vanished"] = summary.skipped.get("vanished", 0) + 1

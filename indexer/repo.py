@@ -122,6 +122,29 @@ class GitRepo:
             entries.append(TreeEntry(decode_path(raw_path), oid, mode))
         return entries
 
+    def diff_trees(self, base: str, commit: str) -> list[tuple[str, TreeEntry | None]]:
+        """What changed from `base` to `commit`: (path, new entry, or None if it is gone).
+
+        `git diff --raw` without rename detection: a rename is a delete plus an add, which is
+        all a manifest needs. Symlinks and submodules count as gone (we never search them)."""
+        out = self.git("diff", "--raw", "-z", "--no-renames", "--no-abbrev", "-r", base,
+                       commit).stdout
+        fields = out.split(b"\0")
+        changes: list[tuple[str, TreeEntry | None]] = []
+        i = 0
+        while i + 1 < len(fields):
+            meta, raw_path = fields[i], fields[i + 1]
+            i += 2
+            if not meta.startswith(b":"):
+                continue
+            _, new_mode, _, new_oid, status = meta[1:].decode().split(" ")
+            path = decode_path(raw_path)
+            if status.startswith("D") or new_mode in (MODE_SYMLINK, MODE_SUBMODULE):
+                changes.append((path, None))
+            else:
+                changes.append((path, TreeEntry(path, new_oid, new_mode)))
+        return changes
+
     def worktree(self) -> tuple[list[TreeEntry], list[str]]:
         """Tracked and untracked-but-not-ignored files of the working tree.
 

@@ -60,6 +60,7 @@ class SnapshotRecord:
     bytes: int
     skipped: dict[str, int]
     updated: float
+    parent: str | None = None  # the snapshot this one was forked from (patched by a diff)
 
 
 class Catalog:
@@ -70,6 +71,9 @@ class Catalog:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(snapshots)")}
+        if "parent" not in columns:  # catalogs written before forking existed
+            self.db.execute("ALTER TABLE snapshots ADD COLUMN parent TEXT")
 
     def close(self) -> None:
         self.db.close()
@@ -108,11 +112,12 @@ class Catalog:
     # --- snapshots ---
     def snapshot(self, name: str) -> SnapshotRecord | None:
         row = self.db.execute(
-            "SELECT name, commit_id, manifest, files, bytes, skipped, updated FROM snapshots "
-            "WHERE name=?", (name,)).fetchone()
+            "SELECT name, commit_id, manifest, files, bytes, skipped, updated, parent "
+            "FROM snapshots WHERE name=?", (name,)).fetchone()
         if row is None:
             return None
-        return SnapshotRecord(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), row[6])
+        return SnapshotRecord(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), row[6],
+                              row[7])
 
     def snapshots(self) -> list[SnapshotRecord]:
         rows = self.db.execute("SELECT name FROM snapshots ORDER BY updated DESC").fetchall()
@@ -120,11 +125,14 @@ class Catalog:
 
     def put_snapshot(self, name: str, commit_id: str | None, manifest: str, files: int,
                      nbytes: int, skipped: dict[str, int],
-                     dirty_files: Iterable[tuple[str, int, int, int, str]] | None = None) -> None:
+                     dirty_files: Iterable[tuple[str, int, int, int, str]] | None = None,
+                     parent: str | None = None) -> None:
         with self.transaction():
-            self.db.execute("INSERT OR REPLACE INTO snapshots VALUES(?,?,?,?,?,?,?)",
-                            (name, commit_id, manifest, files, nbytes, json.dumps(skipped),
-                             time.time()))
+            self.db.execute(
+                "INSERT OR REPLACE INTO snapshots(name, commit_id, manifest, files, bytes, "
+                "skipped, updated, parent) VALUES(?,?,?,?,?,?,?,?)",
+                (name, commit_id, manifest, files, nbytes, json.dumps(skipped), time.time(),
+                 parent))
             if dirty_files is not None:
                 self.db.execute("DELETE FROM dirty_files")
                 self.db.executemany("INSERT INTO dirty_files VALUES(?,?,?,?,?)", dirty_files)
