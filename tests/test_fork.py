@@ -48,3 +48,38 @@ def test_a_forked_snapshot_equals_a_full_listing(tmp_path: Path) -> None:
             for line in r.lines}
     assert hits == {("src/mod007.py", 2), ("src/new_module.py", 1), ("renamed.txt", 1)}
     assert ws.store.catalog.snapshot(first.name) is not None  # the parent is untouched
+
+
+def test_branches_lists_refs_with_index_state_and_sharing(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    repo = make_repo(tmp_path / "repo", {f"f{i}.py": f"x = {i}\n" for i in range(20)})
+    git(repo, "checkout", "-q", "-b", "feature")
+    (repo / "f0.py").write_text("x = 'feature'\n")
+    git(repo, "commit", "-q", "-am", "feature")
+    git(repo, "checkout", "-q", "main")
+    index_dir = tmp_path / "index"
+    ws = Workspace.open(repo, index_dir=index_dir)
+    ws.index("main")
+    ws.index("feature")
+
+    def rows() -> dict[str, dict]:
+        out = subprocess.run([sys.executable, "-m", "indexer", "branches", "--json",
+                              "--repo", str(repo), "--index-dir", str(index_dir)],
+                             capture_output=True, text=True, check=True).stdout
+        return {r["ref"]: r for r in map(json.loads, out.splitlines())}
+
+    listed = rows()
+    assert listed["main"]["state"] == "complete" and listed["main"]["files"] == 20
+    assert listed["feature"]["parent"] == listed["main"]["commit"]
+    assert listed["feature"]["shared_with_parent"] == 19 / 20
+    git(repo, "branch", "old-main")
+    (repo / "f1.py").write_text("x = 'moved'\n")
+    git(repo, "commit", "-q", "-am", "move main")
+    listed = rows()
+    assert listed["main"]["state"] == "not indexed"
+    assert listed["old-main"]["state"] == "complete"  # still names the indexed commit
+    git(repo, "branch", "-q", "-D", "old-main")
+    assert rows()["(no ref)"]["state"] == "complete"  # indexed, no longer named by any ref

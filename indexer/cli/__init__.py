@@ -244,6 +244,21 @@ def chunks(file: str, as_json: bool, repo: str | None, rev: str | None,
 
 
 @cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per row.")
+@repo_option
+@index_dir_option
+def branches(as_json: bool, repo: str | None, index_dir: str | None) -> None:
+    """Each branch and tag with the state of its index (complete, stale, not indexed)."""
+    from indexer.cli.branches import run_branches
+    from indexer.errors import CodeloupeError
+
+    try:
+        sys.exit(run_branches(_open_workspace(repo, index_dir, None), as_json))
+    except CodeloupeError as exc:
+        _fail(str(exc))
+
+
+@cli.command()
 @click.option("--tcp", default=None, metavar="HOST:PORT",
               help="Listen on TCP instead of speaking over stdin/stdout.")
 @click.option("--stdio", is_flag=True, help="Speak LSP over stdin/stdout (the default).")
