@@ -16,25 +16,18 @@ from watchdog.events import (
     EVENT_TYPE_CLOSED,
     EVENT_TYPE_CLOSED_NO_WRITE,
     EVENT_TYPE_OPENED,
-    DirCreatedEvent,
-    DirDeletedEvent,
-    DirMovedEvent,
-    FileCreatedEvent,
-    FileDeletedEvent,
-    FileModifiedEvent,
-    FileMovedEvent,
     FileSystemEvent,
     FileSystemEventHandler,
 )
 from watchdog.observers import Observer
 
+from indexer.watch_events import WATCHED_EVENTS
+
 logger = logging.getLogger(__name__)
 
 IGNORED_EVENTS = {EVENT_TYPE_OPENED, EVENT_TYPE_CLOSED, EVENT_TYPE_CLOSED_NO_WRITE,
                   EVENT_TYPE_ATTRIB}
-# Asked of inotify itself: reads (open/close) would flood its queue while we index.
-WATCHED_EVENTS = [FileCreatedEvent, FileDeletedEvent, FileModifiedEvent, FileMovedEvent,
-                  DirCreatedEvent, DirDeletedEvent, DirMovedEvent]
+# Asked of inotify itself (see indexer.watch_events): changes only, never reads.
 
 
 def classify(root: Path, path: str, ignored: tuple[str, ...] = ()) -> str | None:

@@ -70,14 +70,15 @@ class _TreeWatch:
 
             watch = self
 
+            from indexer.watch_events import WATCHED_EVENTS
+
             class Handler(FileSystemEventHandler):
                 def on_any_event(self, event) -> None:  # noqa: ANN001
-                    if event.event_type in ("opened", "closed", "closed_no_write"):
-                        return  # reads change nothing
                     watch.dirty = True
 
             self.observer = Observer()
-            self.observer.schedule(Handler(), str(root), recursive=True)
+            self.observer.schedule(Handler(), str(root), recursive=True,
+                                   event_filter=WATCHED_EVENTS)
             self.observer.daemon = True
             self.observer.start()
             self.watching = True
