@@ -5,7 +5,7 @@ repository); skipped with a message when the folder is absent. Each function bec
 of a git repository built in a temporary directory, indexed by codeloupe's real pipeline
 (trigram stage, chunking, lexical index), and queried through `lexical_search`.
 
-    python benchmarks/bench_lexical_cosqa.py [--data ../shared/data/cosqa]
+    python benchmarks/bench_lexical_baseline.py [--data ../shared/data/cosqa]
 """
 
 from __future__ import annotations
