@@ -297,14 +297,7 @@ def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place 
 
         def work(cancel: CancelToken) -> dict[str, Any]:
             targets = ls.resolve_targets(p.method, cancel, folder, [])
-            out = []
-            done: set[Path] = set()
-            for target in targets:
-                repo = target.repo
-                if repo.root in done:
-                    continue
-                done.add(repo.root)
-                out.append(_branches(target, repo))
+            out = [_branches(target, target.repo) for target in _one_per_repository(targets)]
             return {"folders": out}
 
         return await ls.in_thread(work)
@@ -318,12 +311,8 @@ def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place 
         def work(cancel: CancelToken) -> dict[str, Any]:
             targets = ls.resolve_targets(p.method, cancel, folder, [])
             results = []
-            done: set[Path] = set()
-            for target in targets:
+            for target in _one_per_repository(targets):
                 repo = target.repo
-                if repo.root in done:
-                    continue
-                done.add(repo.root)
                 target_rev = None if rev in (None, WORKTREE) else rev
                 summary = index_repo(ls, repo, target_rev,
                                      title=f"Indexing {rev or repo.root.name}", cancel=cancel,
@@ -419,3 +408,14 @@ def _branches(target: Target, repo: Repo) -> dict[str, Any]:
             "refs": refs, "snapshots": snapshots}
 
 
+
+
+def _one_per_repository(targets: list) -> list:
+    """The first target of each repository: folders of one repository share one index."""
+    seen: set[Path] = set()
+    unique = []
+    for target in targets:
+        if target.repo.root not in seen:
+            seen.add(target.repo.root)
+            unique.append(target)
+    return unique

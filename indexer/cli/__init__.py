@@ -47,8 +47,7 @@ def _human(n: float) -> str:
 
 repo_option = click.option("--repo", type=click.Path(file_okay=False),
                            help="Repository (default: the one containing the current directory).")
-index_dir_option = click.option("--index-dir", envvar="CODELOUPE_INDEX_DIR_EXACT",
-                                type=click.Path(file_okay=False),
+index_dir_option = click.option("--index-dir", type=click.Path(file_okay=False),
                                 help="Index directory (default: per repository in the user cache; "
                                      "CODELOUPE_INDEX_DIR sets the parent).")
 max_filesize_option = click.option("--max-filesize", default=None,
