@@ -488,8 +488,11 @@ def scan_bytes(data: bytes, pos: int, compiled: CompiledSearch,
     counted_to = 0
     literal = compiled.literal
     if literal is not None and not compiled.literal_whole_word:
-        # The common case, kept free of calls through the finder: one C-level find per match.
+        # The common case, kept free of calls through the finder: the search for the next
+        # occurrence doubles as the search for more occurrences on the same line.
         size = len(literal)
+        plain = not options.context_before and not options.context_after
+        out: list = []
         at = nfind(literal, pos)
         while at >= 0:
             line_start = rfind(b"\n", 0, at) + 1
@@ -499,15 +502,18 @@ def scan_bytes(data: bytes, pos: int, compiled: CompiledSearch,
             line_number += count(b"\n", counted_to, line_start)
             counted_to = line_start
             subs = [(at - line_start, at - line_start + size)]
-            at = nfind(literal, at + size, line_end)
-            while at >= 0:
+            at = nfind(literal, at + size)
+            while 0 <= at < line_end:
                 subs.append((at - line_start, at - line_start + size))
-                at = nfind(literal, at + size, line_end)
-            found.append((line_number, line_start, line_end, subs))
-            if (max_count is not None and len(found) >= max_count) or line_end >= end:
+                at = nfind(literal, at + size)
+            if plain:
+                out.append(_new_line(Line, (line_number, line_start,
+                                            data[line_start:line_end + 1], subs)))
+            else:
+                out.append((line_number, line_start, line_end, subs))
+            if max_count is not None and len(out) >= max_count:
                 break
-            at = nfind(literal, line_end + 1)
-        return _lines(data, found, options)
+        return out if plain else _lines(data, out, options)
     find = compiled.span_finder()
     # The empty string after a final newline is not a line (ripgrep never reports it).
     last = end - 1 if end and data[end - 1] == 10 else end
