@@ -204,13 +204,7 @@ class SnapshotBuilder:
                 manifest.append(path, *(column[i] for column in columns))
         for entry in added[k:]:
             self._append_entry(manifest, entry, known)
-        for i in range(len(manifest)):
-            kind = BlobKind(manifest.kinds[i])
-            if kind.searchable:
-                summary.files += 1
-                summary.bytes += manifest.lengths[i]
-            if kind != BlobKind.TEXT:
-                summary.skipped[kind.label] = summary.skipped.get(kind.label, 0) + 1
+        _tally(manifest, summary)
         self.cancel.check()
         manifest_name = f"fork-{name}-{os.getpid()}-{int(time.time() * 1000)}.mf"
         manifest.write(self.store.manifest_path(manifest_name))
@@ -255,14 +249,9 @@ class SnapshotBuilder:
             if record is None:  # vanished while indexing
                 summary.skipped["vanished"] = summary.skipped.get("vanished", 0) + 1
                 continue
-            kind = BlobKind(record.kind)
             manifest.append(entry.path, record.blob_no, record.pack, record.offset,
-                            record.length, record.size, int(kind))
-            if kind.searchable:
-                summary.files += 1
-                summary.bytes += record.length
-            if kind != BlobKind.TEXT:
-                summary.skipped[kind.label] = summary.skipped.get(kind.label, 0) + 1
+                            record.length, record.size, record.kind)
+        _tally(manifest, summary)
         self.cancel.check()
         signature = self._signature(entries)
         manifest_name = f"{signature}-{os.getpid()}-{int(time.time() * 1000)}.mf"
@@ -349,3 +338,14 @@ class SnapshotBuilder:
         writer.sync()  # bytes on disk before anything points at them
         self.store.trigrams.commit()  # trigram docs before the catalog names the blobs
         self.store.catalog.add_blobs(batch)
+
+
+def _tally(manifest: Manifest, summary: IndexSummary) -> None:
+    """Add a manifest's searchable files and bytes, and its skipped files by reason."""
+    for kind_code, length in zip(manifest.kinds, manifest.lengths, strict=True):
+        kind = BlobKind(kind_code)
+        if kind.searchable:
+            summary.files += 1
+            summary.bytes += length
+        if kind != BlobKind.TEXT:
+            summary.skipped[kind.label] = summary.skipped.get(kind.label, 0) + 1

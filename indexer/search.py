@@ -186,9 +186,6 @@ class Line(tuple):
         prefix = self[2][:byte_column].decode("utf-8", "replace")
         return len(prefix.encode("utf-16-le")) // 2
 
-    def char_column(self, byte_column: int) -> int:
-        return len(self[2][:byte_column].decode("utf-8", "replace"))
-
 
 _new_line = tuple.__new__  # _new_line(Line, (number, offset, text, subs)): the hot-path form
 
@@ -467,11 +464,12 @@ class SnapshotSearcher:
             if remaining is not None:
                 lines = _truncate(lines, remaining)
             result = FileMatches(self.manifest.paths[i], lines)
+            count = result.match_count
             stats.matched_files += 1
-            stats.matched_lines += result.match_count
+            stats.matched_lines += count
             yield result
             if remaining is not None:
-                remaining -= result.match_count
+                remaining -= count
                 if remaining <= 0:
                     return
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import sys
 from typing import IO
 
 from indexer.search import FileMatches, SearchStats
@@ -96,7 +95,3 @@ class JsonPrinter:
                       "bytes_printed": self.bytes_printed,
                       "matched_lines": stats.matched_lines,
                       "matches": stats.matched_lines}}})
-
-
-def stdout_bytes() -> IO[bytes]:
-    return sys.stdout.buffer

@@ -106,9 +106,6 @@ class Catalog:
                 [(r.blob_no, r.oid, r.size, r.kind, r.pack, r.offset, r.length)
                  for r in records])
 
-    def blob_count(self) -> int:
-        return self.db.execute("SELECT count(*) FROM blobs").fetchone()[0]
-
     # --- snapshots ---
     def snapshot(self, name: str) -> SnapshotRecord | None:
         row = self.db.execute(

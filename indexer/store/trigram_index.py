@@ -112,5 +112,3 @@ class TrigramIndex:
                                  order_by_field="blob_no", order=tantivy.Order.Asc)
         return [key for key, _ in result.hits]
 
-    def num_docs(self) -> int:
-        return self.index.searcher().num_docs
