@@ -71,9 +71,11 @@ class GitRepo:
 
     # --- plumbing ---
     def git(self, *args: str, check: bool = True, binary: bool = False,
-            input: bytes | None = None) -> subprocess.CompletedProcess:
+            input: bytes | None = None,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         proc = subprocess.run(["git", "--no-optional-locks", "-C", str(self.root), *args],
-                              capture_output=True, input=input)
+                              capture_output=True, input=input,
+                              env={**os.environ, **env} if env else None)
         if check and proc.returncode != 0:
             raise RepositoryError(
                 f"git {' '.join(args)} failed: {proc.stderr.decode(errors='replace').strip()}")

@@ -42,6 +42,8 @@ class Workspace:
         self.repo = repo
         self.store = store
         self.max_filesize = max_filesize
+        self._settings = None
+        self._semantic: dict[tuple[str, str], object] = {}  # (snapshot, manifest) -> searcher
 
     @classmethod
     def open(cls, path: str | Path | None = None, *, index_dir: Path | None = None,
@@ -140,6 +142,32 @@ class Workspace:
             return Snapshot(name, rev or WORKTREE, record.commit_id or commit, manifest,
                             SnapshotSearcher(self.store, manifest))
         raise RepositoryError(f"the index of {rev or WORKTREE} keeps changing; try again")
+
+    # --- semantic layer ---
+    @property
+    def settings(self):  # noqa: ANN201 - indexer.config.Settings
+        if self._settings is None:
+            from indexer.config import load_settings
+
+            self._settings = load_settings(self.root)
+        return self._settings
+
+    def semantic(self, rev: str | None = None, *, refresh: bool = True):  # noqa: ANN201
+        """The SemanticSearcher of a snapshot (chunked first if needed), cached while its
+        manifest stays the same."""
+        from indexer.retrieval.semantic import SemanticSearcher
+
+        snapshot = self.snapshot(rev, refresh=refresh)
+        record = self.store.catalog.snapshot(snapshot.name)
+        key = (snapshot.name, record.manifest if record else "")
+        searcher = self._semantic.get(key)
+        if searcher is None:
+            if refresh:
+                self.enrich(rev)
+            for old in [k for k in self._semantic if k[0] == snapshot.name]:
+                del self._semantic[old]
+            searcher = self._semantic[key] = SemanticSearcher(self, snapshot, self.settings)
+        return searcher
 
     def search(self, options: SearchOptions, rev: str | None = None,
                stats: SearchStats | None = None, refresh: bool = True) -> Iterator[FileMatches]:

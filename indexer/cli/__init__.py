@@ -68,9 +68,11 @@ def cli() -> None:
 @index_dir_option
 @max_filesize_option
 @click.option("--no-chunks", is_flag=True,
-              help="Only the regex index: skip chunks, symbols and the lexical index.")
+              help="Only the regex index: skip chunks, symbols, BM25 and embeddings.")
+@click.option("--no-embed", is_flag=True,
+              help="Skip embeddings (`ask` then uses BM25, symbols and identifiers only).")
 def index(repo: str | None, rev: str | None, index_dir: str | None,
-          max_filesize: str | None, no_chunks: bool) -> None:
+          max_filesize: str | None, no_chunks: bool, no_embed: bool) -> None:
     """Index the working tree, or any commit, branch or tag without checking it out."""
     from indexer.cli.progress import index_progress
     from indexer.errors import CodeloupeError
@@ -98,6 +100,15 @@ def index(repo: str | None, rev: str | None, index_dir: str | None,
     if not no_chunks:
         click.echo(f"chunks: {enriched.blobs} files chunked ({enriched.chunks} chunks, "
                    f"{enriched.symbols} symbols) in {enriched.seconds:.2f} s")
+    if not no_chunks and not no_embed:
+        from indexer.cli.ask_commands import embed_snapshot
+
+        try:
+            embed_snapshot(ws, rev)
+        except CodeloupeError as exc:
+            _fail(str(exc))
+        except KeyboardInterrupt:
+            _fail("interrupted; embeddings made so far are kept")
 
 
 @cli.command(context_settings={"ignore_unknown_options": False})
@@ -253,6 +264,82 @@ def branches(as_json: bool, repo: str | None, index_dir: str | None) -> None:
 
     try:
         sys.exit(run_branches(_open_workspace(repo, index_dir, None), as_json))
+    except CodeloupeError as exc:
+        _fail(str(exc))
+
+
+@cli.command()
+@click.argument("question")
+@click.option("-g", "--glob", "globs", multiple=True,
+              help="Only files matching GLOB; a leading ! excludes. Repeatable.")
+@click.option("--lang", "languages", multiple=True, help="Only this language. Repeatable.")
+@click.option("--kind", "kinds", multiple=True, help="Only this chunk kind. Repeatable.")
+@click.option("-k", "k", type=click.IntRange(1, 300), default=10, help="How many results.")
+@click.option("--rerank", type=click.Choice(["dense", "llm", "none"]), default=None,
+              help="Re-ranker (default: the settings' choice, dense).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per result.")
+@repo_option
+@rev_option
+@index_dir_option
+def ask(question: str, globs: tuple[str, ...], languages: tuple[str, ...],
+        kinds: tuple[str, ...], k: int, rerank: str | None, as_json: bool, repo: str | None,
+        rev: str | None, index_dir: str | None) -> None:
+    """Ask the codebase in plain words: hybrid recall (BM25, vectors, symbols, identifiers)
+    then re-ranking; prints ranked chunks with the score of each signal."""
+    from indexer.cli.ask_commands import run_ask
+    from indexer.errors import CodeloupeError
+
+    try:
+        sys.exit(run_ask(_open_workspace(repo, index_dir, None), question, rev, globs,
+                         languages, kinds, k, rerank, as_json))
+    except CodeloupeError as exc:
+        _fail(str(exc))
+
+
+@cli.command(name="eval")
+@click.argument("gold", type=click.Path(dir_okay=False, exists=True))
+@click.option("--pipelines", default="lexical,dense,dense+gloss,hybrid,hybrid+rerank",
+              show_default=True, help="Comma-separated pipelines to compare.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON report.")
+@click.option("--misses", "show_misses", type=int, default=10,
+              help="Missed queries to list per pipeline.")
+@repo_option
+@index_dir_option
+def eval_command(gold: str, pipelines: str, as_json: bool, show_misses: int,
+                 repo: str | None, index_dir: str | None) -> None:
+    """Score retrieval pipelines on a gold set (JSONL): Recall@k, MRR and nDCG@10 at chunk,
+    symbol and file level, side by side, with the queries each one missed."""
+    from indexer.cli.ask_commands import run_eval
+    from indexer.errors import CodeloupeError
+
+    try:
+        sys.exit(run_eval(_open_workspace(repo, index_dir, None), gold, pipelines, as_json,
+                          show_misses))
+    except (CodeloupeError, ValueError) as exc:
+        _fail(str(exc))
+
+
+@cli.command()
+@click.option("-o", "--out", default="gold.jsonl", show_default=True,
+              type=click.Path(dir_okay=False), help="Where to write the gold set.")
+@click.option("-n", "n", type=click.IntRange(1, 5000), default=200, show_default=True,
+              help="How many queries.")
+@click.option("--provider", type=click.Choice(["heuristic", "openai", "llamacpp"]),
+              default=None, help="Who writes the questions (default: the gloss provider; "
+                                 "heuristic = docstrings, stripped from the indexed text).")
+@click.option("--seed", type=int, default=1, show_default=True)
+@repo_option
+@click.option("--rev", default=None, help="Commit to sample (default: HEAD).")
+@index_dir_option
+def goldgen(out: str, n: int, provider: str | None, seed: int, repo: str | None,
+            rev: str | None, index_dir: str | None) -> None:
+    """Write a gold set for this repository by generating questions from sampled chunks."""
+    from indexer.cli.ask_commands import run_goldgen
+    from indexer.errors import CodeloupeError
+
+    try:
+        sys.exit(run_goldgen(_open_workspace(repo, index_dir, None), out, n, rev, seed,
+                             provider))
     except CodeloupeError as exc:
         _fail(str(exc))
 

@@ -1,0 +1,153 @@
+"""CLI commands of the semantic layer: `ask`, `eval`, `goldgen`, and embedding at index time."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+
+def embed_snapshot(ws, rev: str | None, limit: int | None = None) -> None:  # noqa: ANN001
+    """Embed what is missing of a snapshot's chunks, with a progress bar; a summary line."""
+    from indexer.cli.progress import index_progress
+
+    searcher = ws.semantic(rev, refresh=False)
+    with index_progress() as on_progress:
+        reports = searcher.embed(limit=limit, on_progress=on_progress)
+    done = ", ".join(f"{r.view} {r.cached + r.embedded}/{r.total}" for r in reports)
+    fresh = sum(r.embedded for r in reports)
+    seconds = sum(r.seconds for r in reports)
+    rate = f" ({fresh / seconds:.0f}/s)" if fresh and seconds else ""
+    click.echo(f"embeddings: {done} embedded; {fresh} new in {seconds:.1f} s{rate}")
+
+
+def run_ask(ws, query: str, rev: str | None, globs: tuple[str, ...],  # noqa: ANN001
+            languages: tuple[str, ...], kinds: tuple[str, ...], k: int, rerank: str | None,
+            as_json: bool) -> int:
+    from indexer.retrieval.semantic import AskRequest
+
+    searcher = ws.semantic(rev)
+    response = searcher.ask(AskRequest(query, globs=globs, languages=languages, kinds=kinds,
+                                       k=k, rerank=rerank))
+    for note in response.notes:
+        click.echo(f"codeloupe: {note}", err=True)
+    if as_json:
+        for r in response.results:
+            click.echo(json.dumps(r.to_dict(), ensure_ascii=False))
+        return 0 if response.results else 1
+    for i, r in enumerate(response.results, start=1):
+        signals = " ".join(f"{name}={value:.3g}" for name, value in sorted(r.signals.items()))
+        name = r.name or r.kind
+        click.echo(f"{i:>2}. {r.score:6.3f}  {r.path}:{r.start_line}-{r.end_line}  {name}")
+        click.echo(f"            {signals}")
+    return 0 if response.results else 1
+
+
+def run_eval(ws, gold_path: str, pipelines: str, as_json: bool, show_misses: int) -> int:  # noqa: ANN001
+    from indexer.cli.progress import index_progress
+    from indexer.eval.gold import load_gold
+    from indexer.eval.metrics import KS, LEVELS
+    from indexer.eval.runner import check_gold, evaluate
+
+    gold = load_gold(Path(gold_path))
+    searchers: dict = {}
+
+    def searcher_for(rev: str | None):  # noqa: ANN202
+        if rev not in searchers:
+            searchers[rev] = ws.semantic(rev)
+        return searchers[rev]
+
+    problems = []
+    for rev in sorted({q.rev for q in gold}, key=lambda r: r or ""):
+        problems += check_gold(searcher_for(rev), [q for q in gold if q.rev == rev])
+    for problem in problems:
+        click.echo(f"codeloupe: gold set: {problem}", err=True)
+    with index_progress() as on_progress:
+        reports = evaluate(searcher_for, gold, pipelines.split(","),
+                           on_query=(lambda d, t: on_progress(d, t, "evaluating"))
+                           if on_progress else None)
+    if as_json:
+        click.echo(json.dumps({"queries": len(gold), "problems": problems,
+                               "pipelines": [r.to_dict() for r in reports]}, indent=1))
+        return 0
+    for level in LEVELS:
+        click.echo(f"\n{level} level ({len(gold)} queries)")
+        head = "".join(f"{'R@' + str(k):>7s}" for k in KS)
+        click.echo(f"{'pipeline':15s}{'MRR':>7s}{'nDCG10':>8s}{head}{'p50 ms':>9s}")
+        for r in reports:
+            s = r.levels[level]
+            recalls = "".join(f"{s.recall[k]:7.3f}" for k in KS)
+            click.echo(f"{r.name:15s}{s.mrr:7.3f}{s.ndcg10:8.3f}{recalls}{r.p50_ms:9.1f}")
+    for r in reports:
+        if r.misses and show_misses:
+            click.echo(f"\n{r.name}: {len(r.misses)} queries with no relevant chunk in the "
+                       f"top 10")
+            for m in r.misses[:show_misses]:
+                click.echo(f"  {m.query_id}: {m.query!r} expected {', '.join(m.expected)}; "
+                           f"got {', '.join(m.got) or 'nothing'}")
+    sys.stdout.flush()
+    return 0
+
+
+def _commit_with_stripped_docstrings(ws, base: str, samples) -> str:  # noqa: ANN001
+    """A commit on top of `base` where the sampled chunks' docstrings are gone; its id."""
+    import os
+    import tempfile
+
+    from indexer.eval.goldgen import GOLDGEN_REF, strip_docstring
+
+    by_path: dict[str, list] = {}
+    for s in samples:
+        by_path.setdefault(s.path, []).append(s)
+    with tempfile.TemporaryDirectory() as tmp:
+        # a scratch index: the user's staging area is never touched
+        scratch = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
+        ws.repo.git("read-tree", base, env=scratch)
+        for path, items in by_path.items():
+            data = ws.repo.git("show", f"{base}:{path}", binary=True).stdout
+            # later chunks first, so earlier byte ranges stay valid
+            for s in sorted(items, key=lambda s: -s.start_byte):
+                data = strip_docstring(data, s)
+            oid = ws.repo.git("hash-object", "-w", "--stdin", input=data).stdout
+            mode = ws.repo.git("ls-tree", base, "--", path).stdout.split()[0].decode()
+            ws.repo.git("update-index", "--cacheinfo", f"{mode},{oid.decode().strip()},{path}",
+                        env=scratch)
+        tree = ws.repo.git("write-tree", env=scratch).stdout.decode().strip()
+    commit = ws.repo.git("commit-tree", tree, "-p", base, "-m",
+                         "codeloupe goldgen: sampled docstrings stripped").stdout.decode().strip()
+    ws.repo.git("update-ref", GOLDGEN_REF, commit)
+    return commit
+
+
+def run_goldgen(ws, out: str, n: int, rev: str | None, seed: int,  # noqa: ANN001
+                provider: str | None) -> int:
+    from indexer.eval.gold import write_gold
+    from indexer.eval.goldgen import docstring_question, make_gold, sample_chunks
+
+    base = ws.repo.resolve(rev or "HEAD")
+    searcher = ws.semantic(base)
+    samples = sample_chunks(searcher, n, seed)
+    sources = {s.path: ws.repo.git("show", f"{base}:{s.path}", binary=True)
+               .stdout.decode("utf-8", "replace") for s in samples}
+    provider = provider or ws.settings.gloss_provider
+    if provider in ("openai", "llamacpp"):
+        from indexer.eval.llm_questions import llm_question_maker
+
+        gold = make_gold(samples, sources, n, llm_question_maker(ws.settings, provider), base)
+        target = base
+    else:
+        gold = make_gold(samples, sources, n, docstring_question, None)
+        used = {(q.expected[0].path, q.expected[0].symbol) for q in gold}
+        target = _commit_with_stripped_docstrings(
+            ws, base, [s for s in samples if (s.path, s.name) in used])
+        for q in gold:
+            q.rev = target
+    write_gold(gold, Path(out))
+    how = ("questions by the " + provider + " provider" if target == base else
+           f"questions from docstrings, stripped in commit {target[:12]} "
+           f"(refs/codeloupe/goldgen)")
+    click.echo(f"wrote {len(gold)} queries to {out} ({how}); "
+               f"run: codeloupe eval {out}")
+    return 0 if gold else 1

@@ -1,0 +1,1 @@
+"""Dense embeddings of chunks: the model (offline), the text fed to it, and the vector cache."""

@@ -1,0 +1,83 @@
+"""Embed a snapshot's chunks that have no cached vector yet, in batches, cancellable.
+
+Search never waits for this: dense recall uses whatever share is embedded so far, and the
+response says how much that is. Each chunk text is embedded once per (model, content hash,
+view), whichever snapshot asked first.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from indexer.embed.model import Embedder
+from indexer.embed.texts import chunk_sources, code_view_text
+from indexer.embed.vector_cache import VectorCache
+from indexer.ingest import CancelToken, ProgressCallback
+from indexer.retrieval.chunk_table import ChunkTable
+from indexer.store.index_store import IndexStore
+from indexer.store.manifest import Manifest
+
+BATCH = 256  # chunks per encode call and per commit: the model sorts a batch by length
+
+GlossFunction = Callable[[int], str]  # table row -> gloss text
+
+
+@dataclass
+class EmbedReport:
+    view: str
+    total: int = 0  # distinct chunk texts in the snapshot
+    cached: int = 0  # already embedded before this run
+    embedded: int = 0  # embedded by this run
+    seconds: float = 0.0
+
+    @property
+    def per_second(self) -> float:
+        return self.embedded / self.seconds if self.seconds else 0.0
+
+
+def pending_rows(table: ChunkTable, cache: VectorCache, view: str) -> tuple[list[int], int]:
+    """One row per distinct content hash still missing from the cache; and the distinct total."""
+    have = cache.rows_for(view)
+    seen: set[str] = set()
+    todo: list[int] = []
+    for row, digest in enumerate(table.content_hashes):
+        if digest in seen:
+            continue
+        seen.add(digest)
+        if digest not in have:
+            todo.append(row)
+    return todo, len(seen)
+
+
+def embed_view(store: IndexStore, manifest: Manifest, table: ChunkTable, embedder: Embedder,
+               cache: VectorCache, view: str, *, gloss: GlossFunction | None = None,
+               limit: int | None = None, cancel: CancelToken | None = None,
+               on_progress: ProgressCallback | None = None) -> EmbedReport:
+    started = time.perf_counter()
+    report = EmbedReport(view)
+    cancel = cancel or CancelToken()
+    progress = on_progress or (lambda done, total, message: None)
+    with cache.writing():
+        todo, report.total = pending_rows(table, cache, view)
+        report.cached = report.total - len(todo)
+        if limit is not None:
+            todo = todo[:limit]
+        for start in range(0, len(todo), BATCH):
+            cancel.check()
+            batch = todo[start:start + BATCH]
+            hashes: list[str] = []
+            texts: list[str] = []
+            for row, record, source in chunk_sources(store, manifest, table, batch):
+                hashes.append(table.content_hashes[row])
+                if view == "gloss":
+                    assert gloss is not None
+                    texts.append(gloss(row))
+                else:
+                    texts.append(code_view_text(record, source))
+            cache.add(view, hashes, embedder.encode(texts))
+            report.embedded += len(batch)
+            progress(report.embedded, len(todo), f"embedding {view} ({table.paths[batch[-1]]})")
+    report.seconds = time.perf_counter() - started
+    return report

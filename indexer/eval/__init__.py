@@ -1,0 +1,1 @@
+"""Gold sets, retrieval metrics, pipeline comparisons and generated benchmarks."""

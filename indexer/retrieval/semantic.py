@@ -1,0 +1,270 @@
+"""Question answering over one snapshot: hybrid recall, re-ranking, and embedding upkeep.
+
+`SemanticSearcher` holds what a snapshot's semantic queries share (its chunk table, dense
+indexes per view, the symbol index, the embedder) and is cached per snapshot by the
+workspace. `ask` is the engine API behind `codeloupe ask`, the language server's
+`codeloupe/ask` and the MCP `ask` tool.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from indexer.config import Settings
+from indexer.embed.job import EmbedReport, embed_view
+from indexer.embed.texts import chunk_sources, code_view_text
+from indexer.embed.vector_cache import VectorCache
+from indexer.errors import CodeloupeError
+from indexer.ingest import CancelToken, ProgressCallback
+from indexer.retrieval.chunk_table import ChunkTable
+from indexer.retrieval.dense import DenseIndex
+from indexer.retrieval.filters import ChunkFilter
+from indexer.retrieval.gloss_view import record_gloss
+from indexer.retrieval.hybrid import (
+    SIGNAL_DEPTH,
+    SIGNALS,
+    Candidate,
+    FusionWeights,
+    SignalHits,
+    code_tokens_in,
+    fuse,
+    lexical_signal,
+    regex_signal,
+    symbol_signal,
+)
+from indexer.retrieval.rerank import RERANKERS, RerankWeights, dense_rerank
+
+MAX_QUERY_CHARS = 2000
+VIEWS = ("dense", "gloss")  # signal name == the embedded view it reads
+VIEW_NAMES = {"dense": "code", "gloss": "gloss"}
+
+
+class QueryError(CodeloupeError):
+    pass
+
+
+@dataclass
+class AskRequest:
+    query: str
+    globs: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    k: int = 10
+    pool: int = 300
+    rerank: str | None = None  # None: the settings' choice
+    rerank_depth: int = 40
+    signals: tuple[str, ...] = SIGNALS  # the first-stage signals to use (eval compares sets)
+
+
+@dataclass
+class RankedChunk:
+    row: int
+    path: str
+    start_line: int
+    end_line: int
+    name: str
+    kind: str
+    language: str
+    score: float
+    signals: dict[str, float]  # raw score per signal (cosine, BM25, match count...)
+    ranks: dict[str, int]  # rank per first-stage signal
+    content_hash: str = ""
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "start_line": self.start_line, "end_line": self.end_line,
+                "name": self.name, "kind": self.kind, "language": self.language,
+                "score": round(self.score, 6),
+                "signals": {k: round(v, 6) for k, v in self.signals.items()},
+                "ranks": self.ranks}
+
+
+@dataclass
+class AskResponse:
+    query: str
+    results: list[RankedChunk]
+    embedded: float  # share of the snapshot's chunks with a code vector
+    candidates: int  # size of the fused pool
+    rerank: str
+    notes: list[str] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"query": self.query, "embedded": round(self.embedded, 4),
+                "candidates": self.candidates, "rerank": self.rerank, "notes": self.notes,
+                "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+                "results": [r.to_dict() for r in self.results]}
+
+
+class SemanticSearcher:
+    def __init__(self, ws, snapshot, settings: Settings) -> None:  # noqa: ANN001
+        self.ws = ws
+        self.snapshot = snapshot
+        self.settings = settings
+        self.table = ChunkTable.build(ws.store.chunks, snapshot.manifest)
+        self._lock = threading.RLock()
+        self._embedder = None
+        self._cache: VectorCache | None = None
+        self._dense: dict[str, DenseIndex] = {}
+        self._dense_stamp = -1
+        self._symbols = None
+
+    # --- shared parts, built on first use ---
+    @property
+    def embedder(self):  # noqa: ANN201
+        if self._embedder is None:
+            from indexer.embed.model import load_embedder
+
+            self._embedder = load_embedder(self.settings)
+        return self._embedder
+
+    @property
+    def cache(self) -> VectorCache:
+        if self._cache is None:
+            store = self.ws.store
+            self._cache = VectorCache(store.catalog.path, store.directory / "vectors",
+                                      self.embedder.key, self.embedder.dimensions)
+        return self._cache
+
+    def dense(self, signal: str) -> DenseIndex:
+        with self._lock:
+            stamp = self.cache.db.execute("SELECT max(rowid) FROM vectors").fetchone()[0] or 0
+            if stamp != self._dense_stamp:  # the cache grew (embedding in progress): reload
+                self._dense.clear()
+                self._dense_stamp = stamp
+            if signal not in self._dense:
+                self._dense[signal] = DenseIndex(self.table, self.cache, VIEW_NAMES[signal])
+            return self._dense[signal]
+
+    @property
+    def symbols(self):  # noqa: ANN201
+        if self._symbols is None:
+            from indexer.retrieval.symbol_search import SymbolIndex
+
+            self._symbols = SymbolIndex(self.ws, self.snapshot)
+        return self._symbols
+
+    def gloss_of(self, row: int) -> str:
+        return record_gloss(self.table.record(self.ws.store.chunks, row))
+
+    # --- embedding upkeep ---
+    def embed(self, *, views: tuple[str, ...] = VIEWS, limit: int | None = None,
+              cancel: CancelToken | None = None,
+              on_progress: ProgressCallback | None = None) -> list[EmbedReport]:
+        reports = []
+        for signal in views:
+            reports.append(embed_view(
+                self.ws.store, self.snapshot.manifest, self.table, self.embedder, self.cache,
+                VIEW_NAMES[signal], gloss=self.gloss_of, limit=limit, cancel=cancel,
+                on_progress=on_progress))
+        return reports
+
+    def coverage(self) -> float:
+        return self.dense("dense").coverage
+
+    # --- questions ---
+    def ask(self, request: AskRequest) -> AskResponse:
+        notes: list[str] = []
+        query = " ".join(request.query.split())
+        if not query:
+            raise QueryError("the question is empty")
+        if len(query) > MAX_QUERY_CHARS:
+            notes.append(f"query capped at {MAX_QUERY_CHARS} of {len(query)} characters")
+            query = query[:MAX_QUERY_CHARS]
+        rerank = request.rerank or self.settings.rerank
+        if rerank not in RERANKERS:
+            raise QueryError(f"unknown re-ranker {rerank!r}; use one of {', '.join(RERANKERS)}")
+        unknown = set(request.signals) - set(SIGNALS)
+        if unknown:
+            raise QueryError(f"unknown signal(s) {', '.join(sorted(unknown))}; "
+                             f"use {', '.join(SIGNALS)}")
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+
+        def lap(name: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            timings[name] = (now - clock) * 1000
+            clock = now
+
+        filters = ChunkFilter.of(request.globs, request.languages, request.kinds)
+        mask = filters.mask(self.table) if filters.active else None
+        hits: dict[str, SignalHits] = {}
+        query_vector = None
+        if "lexical" in request.signals:
+            hits["lexical"] = lexical_signal(self.ws.store.chunks, self.table, query, mask,
+                                             SIGNAL_DEPTH)
+            lap("lexical")
+        wants_vectors = any(s in request.signals for s in VIEWS) or rerank == "dense"
+        if wants_vectors:
+            query_vector = self.embedder.encode_query(query)
+            lap("embed_query")
+        for signal in VIEWS:
+            if signal in request.signals:
+                rows, scores = self.dense(signal).search(query_vector, SIGNAL_DEPTH, mask)
+                hits[signal] = SignalHits(rows.tolist(), scores.tolist())
+                lap(signal)
+        tokens = code_tokens_in(query)
+        if tokens and "symbol" in request.signals:
+            hits["symbol"] = symbol_signal(self.symbols, self.table, tokens, mask, SIGNAL_DEPTH)
+            lap("symbol")
+        if tokens and "regex" in request.signals:
+            hits["regex"] = regex_signal(self.snapshot.searcher, self.table, tokens, mask,
+                                         SIGNAL_DEPTH)
+            lap("regex")
+        pool = fuse({k: v for k, v in hits.items() if v.rows}, FusionWeights(),
+                    max(request.pool, request.k))
+        lap("fuse")
+        ranked = self._rerank(rerank, query_vector, pool, request, notes)
+        lap("rerank")
+        coverage = self.coverage() if wants_vectors else 0.0
+        if wants_vectors and coverage < 1.0:
+            notes.append(f"{coverage:.0%} of chunks embedded so far; dense signals cover "
+                         f"those (run `codeloupe index` to finish)")
+        results = [self._result(c, score) for c, score in ranked[:request.k]]
+        return AskResponse(query, results, coverage, len(pool), rerank, notes, timings)
+
+    def _rerank(self, rerank: str, query_vector: np.ndarray | None, pool: list[Candidate],
+                request: AskRequest, notes: list[str]) -> list[tuple[Candidate, float]]:
+        if rerank == "none" or not pool:
+            return [(c, c.fused) for c in pool]
+        head, tail = pool[:request.rerank_depth], pool[request.rerank_depth:]
+        assert query_vector is not None
+        rows = np.asarray([c.row for c in head], dtype=np.int64)
+        code_cos = self._cosines(query_vector, rows, "dense")
+        gloss_cos = self._cosines(query_vector, rows, "gloss")
+        for c in head:
+            c.scores.setdefault("dense", code_cos.get(c.row, 0.0))
+        reranked = dense_rerank(head, code_cos, gloss_cos, RerankWeights())
+        if rerank == "llm":
+            from indexer.retrieval.llm_rerank import llm_rerank
+
+            reranked = llm_rerank(self, request.query, reranked, notes)
+        floor = min((s for _, s in reranked), default=0.0)
+        return reranked + [(c, floor - 1 - i * 1e-6) for i, c in enumerate(tail)]
+
+    def _cosines(self, query_vector: np.ndarray, rows: np.ndarray, signal: str
+                 ) -> dict[int, float]:
+        """Cosines for rows; chunks not embedded yet are embedded now (a few dozen at most)."""
+        found = self.dense(signal).scores_for(query_vector, rows)
+        missing = [int(r) for r in rows if int(r) not in found]
+        if missing:
+            texts = []
+            for row, record, source in chunk_sources(self.ws.store, self.snapshot.manifest,
+                                                     self.table, sorted(missing)):
+                texts.append((row, code_view_text(record, source) if signal == "dense"
+                              else self.gloss_of(row)))
+            vectors = self.embedder.encode([t for _, t in texts])
+            for (row, _), vector in zip(texts, vectors, strict=True):
+                found[row] = float(vector @ query_vector)
+        return found
+
+    def _result(self, c: Candidate, score: float) -> RankedChunk:
+        t = self.table
+        start, end = (int(x) for x in t.lines[c.row])
+        return RankedChunk(c.row, t.paths[c.row], start, end, t.names[c.row], t.kinds[c.row],
+                           t.languages[c.row], float(score), dict(c.scores), dict(c.ranks),
+                           t.content_hashes[c.row])
