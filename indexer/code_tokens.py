@@ -14,6 +14,9 @@ So a query for ``response`` finds ``getHTTPResponse2`` and one for ``get_http_re
 from __future__ import annotations
 
 import re
+import threading
+
+import Stemmer  # PyStemmer: Snowball stemmers in C
 
 _WORD = re.compile(r"\w+")
 # Humps: an acronym before a capitalised word (HTTP|Response), a capitalised or lower-case
@@ -81,6 +84,22 @@ def split_identifiers(text: str, *, max_token_len: int = DEFAULT_MAX_TOKEN_LEN) 
     return out
 
 
+_stemmers = threading.local()  # a Stemmer object is not safe to share between threads
+
+
+def stem_tokens(tokens: list[str]) -> list[str]:
+    """English (Snowball) stems, so `refunds`, `refunding` and `refund` meet in BM25."""
+    stemmer = getattr(_stemmers, "english", None)
+    if stemmer is None:
+        stemmer = _stemmers.english = Stemmer.Stemmer("english")
+    return stemmer.stemWords(tokens)
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """Document-side tokens of the lexical index: split identifiers, stemmed."""
+    return stem_tokens(split_identifiers(text))
+
+
 def tokenize_query(text: str) -> list[str]:
     """Query-side tokens: the same analysis, without duplicates, order kept."""
-    return list(dict.fromkeys(split_identifiers(text)))
+    return list(dict.fromkeys(lexical_tokens(text)))

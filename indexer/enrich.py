@@ -15,6 +15,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from indexer.chunking import analyze_file
+from indexer.gloss.cache import ensure_schema as ensure_gloss_schema
+from indexer.gloss.cache import stage_heuristic_glosses
+from indexer.gloss.heuristic import heuristic_gloss
 from indexer.ingest import CancelToken, ProgressCallback
 from indexer.store.chunk_store import lexical_fields
 from indexer.store.content import BlobKind
@@ -37,10 +40,12 @@ def _analyze(job: tuple[int, str, bytes]):  # noqa: ANN202 - runs in a worker pr
     """Parse, chunk, and tokenize for BM25 — everything CPU-bound, in the worker."""
     blob_no, path, data = job
     analysis = analyze_file(path, data)
-    docs = [lexical_fields(path, chunk) for chunk in analysis.chunks]
+    glosses = [heuristic_gloss(chunk) for chunk in analysis.chunks]
+    docs = [lexical_fields(path, chunk, gloss)
+            for chunk, gloss in zip(analysis.chunks, glosses, strict=True)]
     for chunk in analysis.chunks:
         chunk.text = ""  # the text lives in the pack; don't ship it back
-    return blob_no, path, analysis, docs
+    return blob_no, path, analysis, docs, glosses
 
 
 def snapshot_blobs(manifest: Manifest) -> dict[int, int]:
@@ -60,6 +65,7 @@ def enrich_snapshot(store: IndexStore, manifest: Manifest, *,
     started = time.perf_counter()
     summary = EnrichSummary()
     chunks = store.chunks
+    chunks.ensure_lexical_version()
     first = snapshot_blobs(manifest)
     todo = chunks.unchunked(sorted(first))
     if not todo:
@@ -80,12 +86,16 @@ def enrich_snapshot(store: IndexStore, manifest: Manifest, *,
         results = pool.map(_analyze, jobs(), chunksize=16)
     else:
         results = map(_analyze, jobs())
+    ensure_gloss_schema(store.catalog.db)
     chunks.begin()
     try:
-        for n, (blob, path, analysis, docs) in enumerate(results, start=1):
+        for n, (blob, path, analysis, docs, glosses) in enumerate(results, start=1):
             cancel.check()
             chunks.add(blob, analysis.language, analysis.parsed, analysis.chunks,
                        analysis.symbols, docs)
+            # heuristic glosses with their chunks: retrieval never computes one at query time
+            stage_heuristic_glosses(store.catalog.db, zip(
+                (c.content_hash for c in analysis.chunks), glosses, strict=True))
             summary.blobs += 1
             summary.chunks += len(analysis.chunks)
             summary.symbols += len(analysis.symbols)

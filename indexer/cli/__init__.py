@@ -296,6 +296,40 @@ def ask(question: str, globs: tuple[str, ...], languages: tuple[str, ...],
         _fail(str(exc))
 
 
+@cli.command()
+@click.argument("task")
+@click.option("--budget", type=click.IntRange(1, 1_000_000), default=None,
+              help="Token cap for the whole pack (cl100k; default 4000 or the settings').")
+@click.option("--file", "file", default=None, help="The file the cursor is in.")
+@click.option("--line", type=click.IntRange(1), default=None, help="The cursor's line (1-based).")
+@click.option("--selection", default=None, metavar="FILE:L1-L2",
+              help="The selected lines; they and the definitions they use come first.")
+@click.option("--open", "open_files", multiple=True, help="A file open in the editor. Repeatable.")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "xml", "json"]),
+              default="markdown", show_default=True)
+@click.option("--instructions", default="", help="System text placed before the pack.")
+@click.option("-g", "--glob", "globs", multiple=True, help="Only files matching GLOB.")
+@click.option("--json", "as_json", is_flag=True,
+              help="The pack with its blocks, tokens and what was dropped, as one JSON object.")
+@repo_option
+@rev_option
+@index_dir_option
+def context(task: str, budget: int | None, file: str | None, line: int | None,
+            selection: str | None, open_files: tuple[str, ...], fmt: str, instructions: str,
+            globs: tuple[str, ...], as_json: bool, repo: str | None, rev: str | None,
+            index_dir: str | None) -> None:
+    """Pack the best context for a task into a token budget: the editor's selection and the
+    definitions it uses, then hybrid-recalled, re-ranked, de-duplicated, diversified chunks."""
+    from indexer.cli.ask_commands import run_context
+    from indexer.errors import CodeloupeError
+
+    try:
+        sys.exit(run_context(_open_workspace(repo, index_dir, None), task, rev, budget, file,
+                             line, selection, open_files, fmt, instructions, globs, as_json))
+    except CodeloupeError as exc:
+        _fail(str(exc))
+
+
 @cli.command(name="eval")
 @click.argument("gold", type=click.Path(dir_okay=False, exists=True))
 @click.option("--pipelines", default="lexical,dense,dense+gloss,hybrid,hybrid+rerank",
@@ -376,6 +410,11 @@ def daemon(index_root: str | None, stop: bool, idle: float | None) -> None:
         click.echo("stopped" if stop_daemon(root) else "no daemon running")
         return
     serve_daemon(root, idle if idle is not None else IDLE_SECONDS)
+
+
+from indexer.cli.gloss_command import gloss  # noqa: E402 - needs the helpers above
+
+cli.add_command(gloss)
 
 
 def main() -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 
-def embed_snapshot(ws, rev: str | None, limit: int | None = None) -> None:  # noqa: ANN001
+def embed_snapshot(ws, rev: str | None, limit: int | None = None,  # noqa: ANN001
+                   err: bool = False) -> None:
     """Embed what is missing of a snapshot's chunks, with a progress bar; a summary line."""
     from indexer.cli.progress import index_progress
 
@@ -20,7 +21,24 @@ def embed_snapshot(ws, rev: str | None, limit: int | None = None) -> None:  # no
     fresh = sum(r.embedded for r in reports)
     seconds = sum(r.seconds for r in reports)
     rate = f" ({fresh / seconds:.0f}/s)" if fresh and seconds else ""
-    click.echo(f"embeddings: {done} embedded; {fresh} new in {seconds:.1f} s{rate}")
+    click.echo(f"embeddings: {done} embedded; {fresh} new in {seconds:.1f} s{rate}", err=err)
+
+
+AUTO_EMBED = 3000  # chunks: fewer missing than this are embedded before answering
+
+
+def ready_searcher(ws, rev: str | None):  # noqa: ANN001, ANN201
+    """The snapshot's SemanticSearcher; a small backlog of unembedded chunks (a small
+    repository, or a branch with a few changed files) is embedded first, with progress.
+    A large one is left to `codeloupe index`: dense signals then cover what is embedded."""
+    from indexer.embed.job import pending_rows
+    from indexer.embed.texts import CODE_VIEW
+
+    searcher = ws.semantic(rev)
+    todo, _ = pending_rows(searcher.table, searcher.cache, CODE_VIEW)
+    if 0 < len(todo) <= AUTO_EMBED:
+        embed_snapshot(ws, rev, err=True)
+    return searcher
 
 
 def run_ask(ws, query: str, rev: str | None, globs: tuple[str, ...],  # noqa: ANN001
@@ -28,7 +46,7 @@ def run_ask(ws, query: str, rev: str | None, globs: tuple[str, ...],  # noqa: AN
             as_json: bool) -> int:
     from indexer.retrieval.semantic import AskRequest
 
-    searcher = ws.semantic(rev)
+    searcher = ready_searcher(ws, rev)
     response = searcher.ask(AskRequest(query, globs=globs, languages=languages, kinds=kinds,
                                        k=k, rerank=rerank))
     for note in response.notes:
@@ -151,3 +169,40 @@ def run_goldgen(ws, out: str, n: int, rev: str | None, seed: int,  # noqa: ANN00
     click.echo(f"wrote {len(gold)} queries to {out} ({how}); "
                f"run: codeloupe eval {out}")
     return 0 if gold else 1
+
+
+def _selection(ws, text: str) -> tuple[str, int, int]:  # noqa: ANN001
+    """F:L1-L2 → (repository path, L1, L2)."""
+    from indexer.context.pack import ContextError
+
+    path, _, lines = text.rpartition(":")
+    first, _, last = lines.partition("-")
+    if not path or not first.isdigit() or (last and not last.isdigit()):
+        raise ContextError(f"--selection {text!r}: expected FILE:FIRST-LAST (1-based lines)")
+    return ws.relative_path(path), int(first), int(last or first)
+
+
+def run_context(ws, task: str, rev: str | None, budget: int | None, file: str | None,  # noqa: ANN001
+                line: int | None, selection: str | None, open_files: tuple[str, ...],
+                fmt: str, instructions: str, globs: tuple[str, ...], as_json: bool) -> int:
+    from indexer.context.pack import ContextError, ContextRequest, pack_context
+
+    if (file is None) != (line is None):
+        raise ContextError("--file and --line go together")
+    request = ContextRequest(
+        task, budget=budget or ws.settings.context_budget,
+        file=ws.relative_path(file) if file else None, line=line,
+        selection=_selection(ws, selection) if selection else None,
+        open_files=tuple(ws.relative_path(f) for f in open_files), format=fmt,
+        instructions=instructions, globs=globs)
+    pack = pack_context(ready_searcher(ws, rev), request)
+    for note in pack.notes:
+        click.echo(f"codeloupe: {note}", err=True)
+    if as_json:
+        click.echo(json.dumps(pack.to_dict(), ensure_ascii=False))
+    else:
+        sys.stdout.write(pack.text)
+        click.echo(f"codeloupe: {pack.tokens}/{pack.budget} tokens ({pack.encoding}), "
+                   f"{len(pack.blocks)} blocks from {pack.considered} candidates, "
+                   f"{len(pack.dropped)} dropped", err=True)
+    return 0

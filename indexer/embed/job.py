@@ -21,7 +21,7 @@ from indexer.store.manifest import Manifest
 
 BATCH = 256  # chunks per encode call and per commit: the model sorts a batch by length
 
-GlossFunction = Callable[[int], str]  # table row -> gloss text
+ViewText = Callable[[int, object, str], str]  # (table row, ChunkRecord, source) -> text
 
 
 @dataclass
@@ -37,12 +37,14 @@ class EmbedReport:
         return self.embedded / self.seconds if self.seconds else 0.0
 
 
-def pending_rows(table: ChunkTable, cache: VectorCache, view: str) -> tuple[list[int], int]:
-    """One row per distinct content hash still missing from the cache; and the distinct total."""
+def pending_rows(table: ChunkTable, cache: VectorCache, view: str,
+                 keys: list[str] | None = None) -> tuple[list[int], int]:
+    """One row per distinct key (default: content hash) still missing from the cache; and the
+    distinct total."""
     have = cache.rows_for(view)
     seen: set[str] = set()
     todo: list[int] = []
-    for row, digest in enumerate(table.content_hashes):
+    for row, digest in enumerate(keys or table.content_hashes):
         if digest in seen:
             continue
         seen.add(digest)
@@ -52,7 +54,8 @@ def pending_rows(table: ChunkTable, cache: VectorCache, view: str) -> tuple[list
 
 
 def embed_view(store: IndexStore, manifest: Manifest, table: ChunkTable, embedder: Embedder,
-               cache: VectorCache, view: str, *, gloss: GlossFunction | None = None,
+               cache: VectorCache, view: str, *, text_of: ViewText | None = None,
+               keys: list[str] | None = None,
                limit: int | None = None, cancel: CancelToken | None = None,
                on_progress: ProgressCallback | None = None) -> EmbedReport:
     started = time.perf_counter()
@@ -60,7 +63,7 @@ def embed_view(store: IndexStore, manifest: Manifest, table: ChunkTable, embedde
     cancel = cancel or CancelToken()
     progress = on_progress or (lambda done, total, message: None)
     with cache.writing():
-        todo, report.total = pending_rows(table, cache, view)
+        todo, report.total = pending_rows(table, cache, view, keys)
         report.cached = report.total - len(todo)
         if limit is not None:
             todo = todo[:limit]
@@ -70,12 +73,9 @@ def embed_view(store: IndexStore, manifest: Manifest, table: ChunkTable, embedde
             hashes: list[str] = []
             texts: list[str] = []
             for row, record, source in chunk_sources(store, manifest, table, batch):
-                hashes.append(table.content_hashes[row])
-                if view == "gloss":
-                    assert gloss is not None
-                    texts.append(gloss(row))
-                else:
-                    texts.append(code_view_text(record, source))
+                hashes.append((keys or table.content_hashes)[row])
+                texts.append(text_of(row, record, source) if text_of
+                             else code_view_text(record, source))
             cache.add(view, hashes, embedder.encode(texts))
             report.embedded += len(batch)
             progress(report.embedded, len(todo), f"embedding {view} ({table.paths[batch[-1]]})")

@@ -16,10 +16,12 @@ ANN_THRESHOLD = 300_000
 
 
 class DenseIndex:
-    def __init__(self, table: ChunkTable, cache: VectorCache, view: str) -> None:
+    def __init__(self, table: ChunkTable, cache: VectorCache, view: str,
+                 keys: list[str] | None = None) -> None:
+        """`keys`: each row's cache key for this view (default: the chunk's content hash)."""
         have = cache.rows_for(view)
         rows, cache_rows = [], []
-        for row, digest in enumerate(table.content_hashes):
+        for row, digest in enumerate(keys or table.content_hashes):
             found = have.get(digest)
             if found is not None:
                 rows.append(row)

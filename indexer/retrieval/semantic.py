@@ -8,6 +8,7 @@ workspace. `ask` is the engine API behind `codeloupe ask`, the language server's
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,14 +17,13 @@ import numpy as np
 
 from indexer.config import Settings
 from indexer.embed.job import EmbedReport, embed_view
-from indexer.embed.texts import chunk_sources, code_view_text
+from indexer.embed.texts import CODE_VIEW, GLOSS_VIEW, chunk_sources, code_view_text
 from indexer.embed.vector_cache import VectorCache
 from indexer.errors import CodeloupeError
 from indexer.ingest import CancelToken, ProgressCallback
 from indexer.retrieval.chunk_table import ChunkTable
 from indexer.retrieval.dense import DenseIndex
 from indexer.retrieval.filters import ChunkFilter
-from indexer.retrieval.gloss_view import record_gloss
 from indexer.retrieval.hybrid import (
     SIGNAL_DEPTH,
     SIGNALS,
@@ -40,7 +40,7 @@ from indexer.retrieval.rerank import RERANKERS, RerankWeights, dense_rerank
 
 MAX_QUERY_CHARS = 2000
 VIEWS = ("dense", "gloss")  # signal name == the embedded view it reads
-VIEW_NAMES = {"dense": "code", "gloss": "gloss"}
+VIEW_NAMES = {"dense": CODE_VIEW, "gloss": GLOSS_VIEW}
 
 
 class QueryError(CodeloupeError):
@@ -99,6 +99,16 @@ class AskResponse:
                 "results": [r.to_dict() for r in self.results]}
 
 
+@dataclass
+class FirstStage:
+    query: str  # normalized and capped
+    rerank: str
+    hits: dict[str, SignalHits]
+    query_vector: np.ndarray | None
+    notes: list[str]
+    timings: dict[str, float]
+
+
 class SemanticSearcher:
     def __init__(self, ws, snapshot, settings: Settings) -> None:  # noqa: ANN001
         self.ws = ws
@@ -111,6 +121,11 @@ class SemanticSearcher:
         self._dense: dict[str, DenseIndex] = {}
         self._dense_stamp = -1
         self._symbols = None
+        self._glosses: dict[str, str] | None = None
+        self._gloss_keys: list[str] | None = None
+        # tuned on the gold sets (benchmarks/tune_fusion.py); replaceable per searcher
+        self.fusion_weights = FusionWeights()
+        self.rerank_weights = RerankWeights()
 
     # --- shared parts, built on first use ---
     @property
@@ -136,7 +151,8 @@ class SemanticSearcher:
                 self._dense.clear()
                 self._dense_stamp = stamp
             if signal not in self._dense:
-                self._dense[signal] = DenseIndex(self.table, self.cache, VIEW_NAMES[signal])
+                self._dense[signal] = DenseIndex(self.table, self.cache, VIEW_NAMES[signal],
+                                                 self.view_keys(signal))
             return self._dense[signal]
 
     @property
@@ -147,8 +163,30 @@ class SemanticSearcher:
             self._symbols = SymbolIndex(self.ws, self.snapshot)
         return self._symbols
 
+    def glosses(self) -> dict[str, str]:
+        """content hash -> gloss: the configured provider's where cached, else heuristic."""
+        if self._glosses is None:
+            from indexer.gloss.cache import glosses_for
+
+            self._glosses = glosses_for(self.ws.store, dict.fromkeys(self.table.content_hashes),
+                                        self.settings.gloss_provider, self.settings.gloss_model)
+        return self._glosses
+
     def gloss_of(self, row: int) -> str:
-        return record_gloss(self.table.record(self.ws.store.chunks, row))
+        return self.glosses().get(self.table.content_hashes[row], "")
+
+    def view_keys(self, signal: str) -> list[str] | None:
+        """Cache keys of a view's vectors. Gloss vectors are keyed by the gloss text's digest:
+        when a model's gloss replaces the heuristic one, its vector is a new entry, never a
+        stale one."""
+        if signal != "gloss":
+            return None
+        if self._gloss_keys is None:
+            digests: dict[str, str] = {}
+            for digest, text in self.glosses().items():
+                digests[digest] = hashlib.sha1(text.encode()).hexdigest()
+            self._gloss_keys = [digests.get(h, "") for h in self.table.content_hashes]
+        return self._gloss_keys
 
     # --- embedding upkeep ---
     def embed(self, *, views: tuple[str, ...] = VIEWS, limit: int | None = None,
@@ -156,10 +194,12 @@ class SemanticSearcher:
               on_progress: ProgressCallback | None = None) -> list[EmbedReport]:
         reports = []
         for signal in views:
+            text_of = (lambda row, record, source: self.gloss_of(row)) \
+                if signal == "gloss" else None
             reports.append(embed_view(
                 self.ws.store, self.snapshot.manifest, self.table, self.embedder, self.cache,
-                VIEW_NAMES[signal], gloss=self.gloss_of, limit=limit, cancel=cancel,
-                on_progress=on_progress))
+                VIEW_NAMES[signal], text_of=text_of, keys=self.view_keys(signal), limit=limit,
+                cancel=cancel, on_progress=on_progress))
         return reports
 
     def coverage(self) -> float:
@@ -167,6 +207,23 @@ class SemanticSearcher:
 
     # --- questions ---
     def ask(self, request: AskRequest) -> AskResponse:
+        stage = self.first_stage(request)
+        clock = time.perf_counter()
+        pool = fuse({k: v for k, v in stage.hits.items() if v.rows}, self.fusion_weights,
+                    max(request.pool, request.k))
+        ranked = self._rerank(stage.rerank, stage.query_vector, pool, request, stage.notes)
+        stage.timings["fuse+rerank"] = (time.perf_counter() - clock) * 1000
+        wants_vectors = stage.query_vector is not None
+        coverage = self.coverage() if wants_vectors else 0.0
+        if wants_vectors and coverage < 1.0:
+            stage.notes.append(f"{coverage:.0%} of chunks embedded so far; dense signals cover "
+                               f"those (run `codeloupe index` to finish)")
+        results = [self._result(c, score) for c, score in ranked[:request.k]]
+        return AskResponse(stage.query, results, coverage, len(pool), stage.rerank,
+                           stage.notes, stage.timings)
+
+    def first_stage(self, request: AskRequest) -> FirstStage:
+        """Validate the request and run each first-stage signal (fusion comes after)."""
         notes: list[str] = []
         query = " ".join(request.query.split())
         if not query:
@@ -198,8 +255,7 @@ class SemanticSearcher:
             hits["lexical"] = lexical_signal(self.ws.store.chunks, self.table, query, mask,
                                              SIGNAL_DEPTH)
             lap("lexical")
-        wants_vectors = any(s in request.signals for s in VIEWS) or rerank == "dense"
-        if wants_vectors:
+        if any(s in request.signals for s in VIEWS) or rerank in ("dense", "llm"):
             query_vector = self.embedder.encode_query(query)
             lap("embed_query")
         for signal in VIEWS:
@@ -215,17 +271,7 @@ class SemanticSearcher:
             hits["regex"] = regex_signal(self.snapshot.searcher, self.table, tokens, mask,
                                          SIGNAL_DEPTH)
             lap("regex")
-        pool = fuse({k: v for k, v in hits.items() if v.rows}, FusionWeights(),
-                    max(request.pool, request.k))
-        lap("fuse")
-        ranked = self._rerank(rerank, query_vector, pool, request, notes)
-        lap("rerank")
-        coverage = self.coverage() if wants_vectors else 0.0
-        if wants_vectors and coverage < 1.0:
-            notes.append(f"{coverage:.0%} of chunks embedded so far; dense signals cover "
-                         f"those (run `codeloupe index` to finish)")
-        results = [self._result(c, score) for c, score in ranked[:request.k]]
-        return AskResponse(query, results, coverage, len(pool), rerank, notes, timings)
+        return FirstStage(query, rerank, hits, query_vector, notes, timings)
 
     def _rerank(self, rerank: str, query_vector: np.ndarray | None, pool: list[Candidate],
                 request: AskRequest, notes: list[str]) -> list[tuple[Candidate, float]]:
@@ -238,7 +284,7 @@ class SemanticSearcher:
         gloss_cos = self._cosines(query_vector, rows, "gloss")
         for c in head:
             c.scores.setdefault("dense", code_cos.get(c.row, 0.0))
-        reranked = dense_rerank(head, code_cos, gloss_cos, RerankWeights())
+        reranked = dense_rerank(head, code_cos, gloss_cos, self.rerank_weights)
         if rerank == "llm":
             from indexer.retrieval.llm_rerank import llm_rerank
 

@@ -10,6 +10,7 @@ snake_case, digits, and whole words) before indexing and fed through a whitespac
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import tantivy
 
-from indexer.code_tokens import split_identifiers, tokenize_query
+from indexer.code_tokens import lexical_tokens, tokenize_query
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS chunked(blob_no INTEGER PRIMARY KEY, language TEXT, parsed INTEGER);
@@ -34,8 +35,11 @@ CREATE TABLE IF NOT EXISTS symbols(
 CREATE INDEX IF NOT EXISTS symbols_by_blob ON symbols(blob_no);
 """
 
+# Bump when lexical documents are analysed differently: chunks are then recomputed.
+LEXICAL_VERSION = "3"  # 2: Snowball stems; 3: a gloss field
 # field -> boost: a name or title hit says more than one word deep in a body
-LEXICAL_FIELDS = {"name": 3.0, "title": 2.0, "docstring": 1.5, "path": 1.0, "body": 1.0}
+LEXICAL_FIELDS = {"name": 3.0, "title": 2.0, "docstring": 1.5, "gloss": 1.0, "path": 1.0,
+                  "body": 1.0}
 TOKENS = "code_tokens"
 
 
@@ -78,16 +82,17 @@ class SymbolRecord:
     signature: str
 
 
-def lexical_fields(path: str, chunk) -> dict[str, str]:  # noqa: ANN001 - a Chunk
+def lexical_fields(path: str, chunk, gloss: str = "") -> dict[str, str]:  # noqa: ANN001 - a Chunk
     """The BM25 document of a chunk: each field's text already split into code tokens.
 
     Pure and picklable, so the chunking worker processes do this work, not the writer."""
     return {
-        "name": " ".join(split_identifiers(f"{chunk.qualified_name} {chunk.name}")),
-        "title": " ".join(split_identifiers(chunk.title)),
-        "docstring": " ".join(split_identifiers(chunk.docstring or "")),
-        "path": " ".join(split_identifiers(path)),
-        "body": " ".join(split_identifiers(chunk.text)),
+        "gloss": " ".join(lexical_tokens(gloss)),
+        "name": " ".join(lexical_tokens(f"{chunk.qualified_name} {chunk.name}")),
+        "title": " ".join(lexical_tokens(chunk.title)),
+        "docstring": " ".join(lexical_tokens(chunk.docstring or "")),
+        "path": " ".join(lexical_tokens(path)),
+        "body": " ".join(lexical_tokens(chunk.text)),
     }
 
 
@@ -121,6 +126,23 @@ class ChunkStore:
         return self._lexical
 
     # --- writing ---
+    def ensure_lexical_version(self) -> None:
+        """Drop chunks and BM25 documents made by an older analysis, so the next enrich
+        recomputes them. Caller holds the write lock."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='lexical_version'").fetchone()
+        if row is not None and row[0] == LEXICAL_VERSION:
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        for table in ("chunked", "chunks", "symbols"):
+            self.db.execute(f"DELETE FROM {table}")
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES('lexical_version', ?)",
+                        (LEXICAL_VERSION,))
+        # the schema may have changed too: a new index directory (readers that hold the old
+        # one keep their open files until they reload)
+        self._lexical = None
+        shutil.rmtree(self.lexical_dir, ignore_errors=True)
+        self.db.execute("COMMIT")
+
     def unchunked(self, blob_nos: Iterable[int]) -> list[int]:
         wanted = list(blob_nos)
         done: set[int] = set()

@@ -1,0 +1,131 @@
+"""Context packing quality and latency: pack recall at 4k / 8k / 16k tokens vs naive top-k.
+
+Pack recall = the share of a gold set's expected chunks that end up (at least partly) inside
+the pack. The baseline concatenates the same ranked results whole, best first, until the next
+one would not fit — what a plain RAG pipeline does. Both use the same retrieval; the
+difference is assembly (editor state aside: gold queries carry none). Also checks that no
+pack has overlapping or duplicate blocks, and reports latency.
+
+    python benchmarks/bench_context.py [--gold fixtures/shop_gold.jsonl --repo DIR]
+    (default: the shop fixture, copied into a temporary git repository)
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from indexer.context.pack import ContextRequest, pack_context
+from indexer.context.render import render
+from indexer.eval.gold import load_gold
+from indexer.gloss.tokens import count_tokens
+from indexer.retrieval.semantic import AskRequest
+from indexer.workspace import Workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+BUDGETS = (4000, 8000, 16000)
+
+
+def gold_ranges(searcher, item) -> list[tuple[str, int, int]]:  # noqa: ANN001
+    t = searcher.table
+    return [(item.path, *map(int, t.lines[r])) for r in t.by_path.get(item.path, [])
+            if item.matches_chunk(item.path, t.names[r], *map(int, t.lines[r]))]
+
+
+def recalled(ranges: list[tuple[str, int, int]], blocks: list[tuple[str, int, int]]) -> bool:
+    return any(p == bp and s <= be and bs <= e for p, s, e in ranges for bp, bs, be in blocks)
+
+
+def naive_pack(searcher, query: str, budget: int) -> list[tuple[str, int, int]]:  # noqa: ANN001
+    """Ranked chunks, whole, best first, until the next would overflow the budget."""
+    from indexer.context.blocks import Block, slice_lines
+
+    response = searcher.ask(AskRequest(query, k=200, pool=200))
+    sources: dict[str, str] = {}
+    packer_source = _source_reader(searcher)
+    taken: list[Block] = []
+    for hit in response.results:
+        source = sources.setdefault(hit.path, packer_source(hit.path))
+        block = Block(hit.path, hit.start_line, hit.end_line,
+                      slice_lines(source, hit.start_line, hit.end_line), hit.language,
+                      hit.name, ["rank"])
+        if count_tokens(render("", query, taken + [block], "worktree", "markdown")) > budget:
+            break
+        taken.append(block)
+    return [(b.path, b.start_line, b.end_line) for b in taken]
+
+
+def _source_reader(searcher):  # noqa: ANN001, ANN202
+    from indexer.context.pack import ContextPacker
+
+    return ContextPacker(searcher).source
+
+
+def check_pack(pack) -> None:  # noqa: ANN001
+    spans: dict[str, list[tuple[int, int]]] = {}
+    texts = set()
+    for b in pack.blocks:
+        for s, e in spans.get(b.path, []):
+            assert b.end_line < s or b.start_line > e, f"overlap in {b.path}"
+        spans.setdefault(b.path, []).append((b.start_line, b.end_line))
+        key = " ".join(b.text.split())
+        assert key not in texts, f"duplicate block {b.path}:{b.start_line}"
+        texts.add(key)
+    assert pack.tokens == count_tokens(pack.text) <= pack.budget
+
+
+def run(searcher, gold_path: Path) -> None:  # noqa: ANN001
+    gold = load_gold(gold_path)
+    print(f"{len(gold)} queries, {len(searcher.table)} chunks")
+    print(f"{'budget':>7s} {'pack recall':>12s} {'naive top-k':>12s} {'p50 ms':>8s} "
+          f"{'blocks':>7s} {'trimmed':>8s}")
+    for budget in BUDGETS:
+        ours = naive = items = trimmed = blocks = 0
+        latencies = []
+        for q in gold:
+            started = time.perf_counter()
+            pack = pack_context(searcher, ContextRequest(q.query, budget=budget))
+            latencies.append((time.perf_counter() - started) * 1000)
+            check_pack(pack)
+            spans = [(b.path, b.start_line, b.end_line) for b in pack.blocks]
+            baseline = naive_pack(searcher, q.query, budget)
+            blocks += len(pack.blocks)
+            trimmed += sum(b.trimmed for b in pack.blocks)
+            for item in q.expected:
+                ranges = gold_ranges(searcher, item)
+                items += 1
+                ours += recalled(ranges, spans)
+                naive += recalled(ranges, baseline)
+        latencies.sort()
+        print(f"{budget:7d} {ours / items:12.3f} {naive / items:12.3f} "
+              f"{latencies[len(latencies) // 2]:8.1f} {blocks / len(gold):7.1f} "
+              f"{trimmed / len(gold):8.1f}")
+    print("no overlapping or duplicate blocks in any pack; token counts exact (cl100k)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gold", type=Path, default=ROOT / "fixtures" / "shop_gold.jsonl")
+    parser.add_argument("--repo", type=Path, default=None)
+    parser.add_argument("--index-dir", type=Path, default=None)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = args.repo
+        if repo is None:
+            repo = Path(tmp) / "shop"
+            shutil.copytree(ROOT / "fixtures" / "shop", repo)
+            for cmd in (["init", "-q", "-b", "main"], ["add", "-A"],
+                        ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]):
+                subprocess.run(["git", "-C", str(repo), *cmd], check=True)
+        ws = Workspace.open(repo, index_dir=args.index_dir or Path(tmp) / "index")
+        searcher = ws.semantic(None)
+        searcher.embed()
+        run(searcher, args.gold)
+
+
+if __name__ == "__main__":
+    main()

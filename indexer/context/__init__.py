@@ -1,0 +1,1 @@
+"""Context packing: the best few thousand tokens of a repository for an assistant's task."""
