@@ -46,12 +46,14 @@ def merge_blocks(blocks: list[Block], sources: dict[str, str]) -> list[Block]:
     for position, block in enumerate(blocks):
         by_path.setdefault(block.path, []).append((position, block))
     merged: list[tuple[int, Block]] = []
+    grown: set[int] = set()  # ids of blocks that absorbed another: their text is re-read
     for members in by_path.values():
         members.sort(key=lambda item: (item[1].start_line, item[1].end_line))
         current_pos, current = members[0]
         current = _copy(current)
         for position, block in members[1:]:
             if block.start_line <= current.end_line + 1:
+                grown.add(id(current))
                 current.end_line = max(current.end_line, block.end_line)
                 current.reasons += [r for r in block.reasons if r not in current.reasons]
                 current.symbol = ", ".join(s for s in dict.fromkeys(
@@ -65,7 +67,7 @@ def merge_blocks(blocks: list[Block], sources: dict[str, str]) -> list[Block]:
                 current_pos, current = position, _copy(block)
         merged.append((current_pos, current))
     for _, block in merged:
-        if path_source := sources.get(block.path):
+        if id(block) in grown and (path_source := sources.get(block.path)):
             block.text = slice_lines(path_source, block.start_line, block.end_line)
     merged.sort(key=lambda item: item[0])
     return [block for _, block in merged]

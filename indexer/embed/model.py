@@ -19,7 +19,8 @@ from indexer.config import Settings
 from indexer.errors import CodeloupeError
 
 # One copy of each model per process: loading costs about a second and 100 MB.
-_loaded: dict[tuple[str, int, int], Embedder] = {}
+_loaded: dict[tuple[str, int, int, str], Embedder] = {}
+BACKENDS = ("onnx", "torch")
 _load_lock = threading.Lock()
 
 
@@ -54,43 +55,68 @@ def resolve_model_path(spec: str) -> Path:
 
 
 class Embedder:
-    """Encodes documents and queries into unit vectors (float32, cosine = dot product)."""
+    """Encodes documents and queries into unit vectors (float32, cosine = dot product).
 
-    def __init__(self, model_path: Path, max_tokens: int, threads: int) -> None:
+    Backend `onnx` (default): the model exported once to ONNX and quantized to int8, run by
+    ONNX Runtime (see onnx_backend: ~3x PyTorch's throughput on CPU, same retrieval quality
+    on CoSQA); `torch`: sentence-transformers on PyTorch, also the fallback for models the
+    exporter does not handle."""
+
+    def __init__(self, model_path: Path, max_tokens: int, threads: int,
+                 backend: str = "onnx") -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        if backend not in BACKENDS:
+            raise ModelNotFound(f"unknown embedding backend {backend!r}; use "
+                                f"{' or '.join(BACKENDS)}")
+        self.model_path = model_path
+        self.max_tokens = max_tokens
+        self.threads = threads
+        self._lock = threading.Lock()  # one batch at a time; the others queue
+        digest = hashlib.sha1(str(model_path).encode()).hexdigest()[:8]
+        self._onnx = None
+        if backend == "onnx":
+            from indexer.embed.onnx_backend import EXPORT_VERSION, OnnxEncoder, OnnxUnsupported
+
+            exported = model_cache_dir() / f"{model_path.name}-{digest}-v{EXPORT_VERSION}"
+            try:
+                self._onnx = OnnxEncoder(model_path, exported / "model.int8.onnx", max_tokens,
+                                         threads)
+            except OnnxUnsupported:
+                backend = "torch"
+        self.backend = backend
+        if self._onnx is not None:
+            self.dimensions = self._onnx.dimensions
+        else:
+            self._load_torch()
+        # The cache key: which weights, in which numeric form, and how many input tokens.
+        self.key = f"{model_path.name}-{digest}-t{max_tokens}" + \
+            (f"-int8v{self._onnx.version}" if self._onnx is not None else "")
+
+    def _load_torch(self) -> None:
         import torch
         import transformers
         from sentence_transformers import SentenceTransformer
 
         transformers.logging.disable_progress_bar()  # no "Loading weights" bar on stderr
-
         self._torch = torch
-        self.threads = threads
-        self.model_path = model_path
-        self.model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
-        self.model.max_seq_length = max_tokens
-        self.max_tokens = max_tokens
+        self.model = SentenceTransformer(str(self.model_path), device="cpu",
+                                         local_files_only=True)
+        self.model.max_seq_length = self.max_tokens
         dimension = getattr(self.model, "get_embedding_dimension", None) or \
             self.model.get_sentence_embedding_dimension
         self.dimensions = int(dimension() or 0)
-        self._lock = threading.Lock()  # torch runs one batch at a time well; queue the rest
-        # The cache key: which weights, and how many tokens of input they saw.
-        digest = hashlib.sha1(str(model_path).encode()).hexdigest()[:8]
-        self.key = f"{model_path.name}-{digest}-t{max_tokens}"
-
-    @property
-    def tokenizer(self):  # noqa: ANN201
-        return self.model.tokenizer
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
-        # One thread for a query: a second one only adds hand-off latency on a short input,
-        # and on a busy machine an oversubscribed pool costs 400 ms instead of 12.
-        threads = 1 if len(texts) <= 4 else self.threads
         with self._lock:
+            if self._onnx is not None:
+                return self._onnx.encode(texts, batch_size)
+            # One thread for a query: a second one only adds hand-off latency on a short
+            # input, and on a busy machine an oversubscribed pool costs 400 ms instead of 12.
+            threads = 1 if len(texts) <= 4 else self.threads
             if self._torch.get_num_threads() != threads:
                 self._torch.set_num_threads(threads)
             vectors = self.model.encode(texts, batch_size=batch_size, convert_to_numpy=True,
@@ -101,15 +127,23 @@ class Embedder:
         return self.encode([text])[0]
 
 
+def model_cache_dir() -> Path:
+    """Where exported models live: CODELOUPE_MODEL_CACHE, else the user cache directory."""
+    from platformdirs import user_cache_dir
+
+    return Path(os.environ.get("CODELOUPE_MODEL_CACHE") or
+                Path(user_cache_dir("codeloupe")) / "models")
+
+
 def load_embedder(settings: Settings, max_tokens: int | None = None) -> Embedder:
     path = resolve_model_path(settings.embedding_model)
     tokens = max_tokens or settings.embedding_max_tokens
     threads = settings.embedding_threads or (os.cpu_count() or 1)
-    key = (str(path), tokens, threads)
+    key = (str(path), tokens, threads, settings.embedding_backend)
     with _load_lock:
         if key not in _loaded:
             try:
-                _loaded[key] = Embedder(path, tokens, threads)
+                _loaded[key] = Embedder(path, tokens, threads, settings.embedding_backend)
             except (OSError, ValueError) as err:
                 raise ModelNotFound(f"cannot load embedding model from {path}: {err}") from err
         return _loaded[key]
