@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 . .venv/bin/activate
-codeloupe index
+codeloupe index                      # trigrams, chunks, BM25, glosses and embeddings
 codeloupe search -w 'SnapshotBuilder' -g '*.py'
 codeloupe search --json -F 'compile_search(' --max-count 1 | head -3
+codeloupe ask -k 5 "where are search results checked against ripgrep"
+codeloupe context --budget 1500 "how does a branch index get forked from its parent" | head -40

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+# the `endpoint` fixture: a real OpenAI-compatible chat endpoint on 127.0.0.1
+pytest_plugins = ("tests.chat_endpoint",)
+
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@localhost",
     "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@localhost",

@@ -207,3 +207,30 @@ def test_eval_and_goldgen_commands(repo: Path, tmp_path: Path) -> None:
         stripped = git(repo, "show", f"{q['rev']}:{q['expected'][0]['path']}")
         assert q["query"].lower()[:30] not in stripped.lower()
     assert git(repo, "status", "--porcelain") == ""  # the user's tree and index untouched
+
+
+def test_llm_reranker_follows_the_model_and_falls_back_when_it_fails(
+        ws: Workspace, endpoint) -> None:  # noqa: ANN001 - the chat endpoint fixture
+    from dataclasses import replace
+
+    searcher = ws.semantic(None)
+    searcher.embed()
+    searcher.settings = replace(searcher.settings, gloss_provider="openai", gloss_model="m",
+                                gloss_base_url=endpoint.url, rerank_timeout_s=2.0)
+    question = "how is the cost of a parcel computed"
+    dense = searcher.ask(AskRequest(question, k=3, rerank="dense"))
+
+    def reverse(body: dict) -> str:  # the model prefers the reverse of what it was shown
+        shown = body["messages"][-1]["content"].count("\n[")
+        return str(list(range(shown + 1, 0, -1)))
+
+    endpoint.custom, endpoint.default = reverse, "custom"
+    llm = searcher.ask(AskRequest(question, k=3, rerank="llm"))
+    assert [r.path for r in llm.results] != [r.path for r in dense.results] or \
+        [r.name for r in llm.results] != [r.name for r in dense.results]
+    assert endpoint.requests and "Question: how is the cost" in \
+        endpoint.requests[-1]["messages"][-1]["content"]
+    endpoint.default = "not-json"
+    broken = searcher.ask(AskRequest(question, k=3, rerank="llm"))
+    assert [r.name for r in broken.results] == [r.name for r in dense.results]
+    assert any("rerank llm failed" in note for note in broken.notes)

@@ -30,6 +30,7 @@ from indexer.gloss.tokens import count_tokens, encoding_name
 from indexer.retrieval.semantic import AskRequest, RankedChunk, SemanticSearcher
 
 MAX_DEFINITIONS = 8
+RELEVANT_DEPTH = 30  # candidates that count as relevant for diversity and the per-file cap
 _VENDORED = re.compile(r"(^|/)(vendor|vendored|third_party|thirdparty|node_modules|external|"
                        r"generated|gen)/|\.(min|generated|pb)\.\w+$|_pb2\.py$")
 _IDENT = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]{2,}\b")
@@ -62,8 +63,8 @@ class ContextRequest:
     languages: tuple[str, ...] = ()
     rerank: str | None = None
     pool: int = 200
-    diversity: float = 0.75  # MMR: weight of relevance against novelty
-    max_per_file: int = 3
+    diversity: float = 0.9  # MMR: weight of relevance against novelty
+    max_file_share: float = 0.5  # of the budget, while other files have relevant chunks
 
 
 @dataclass
@@ -200,9 +201,9 @@ class ContextPacker:
         order = sorted(range(len(blocks)), key=lambda i: (-blocks[i].score, i))
         return [blocks[i] for i in order], [response.results[i] for i in order], response.notes
 
-    def diversify(self, blocks: list[Block], hits: list[RankedChunk], lam: float,
-                  max_per_file: int) -> list[Block]:
-        """Maximal marginal relevance over code vectors, then a soft per-file cap."""
+    def diversify(self, blocks: list[Block], hits: list[RankedChunk], lam: float
+                  ) -> list[Block]:
+        """Maximal marginal relevance over the code vectors (light: λ close to 1)."""
         if len(blocks) <= 1:
             return blocks
         rows = np.asarray([h.row for h in hits], dtype=np.int64)
@@ -215,8 +216,11 @@ class ContextPacker:
                 vectors[i] = dense.matrix[pos]
         similarity = vectors @ vectors.T
         scores = np.asarray([b.score for b in blocks])
-        spread = float(scores.max() - scores.min()) or 1.0
-        relevance = (scores - scores.min()) / spread
+        # relevance spread over the head only: over all 200 candidates the top few would
+        # look equally relevant and novelty alone would order them
+        head = np.sort(scores)[::-1][:RELEVANT_DEPTH]
+        floor = float(head.min())
+        relevance = np.clip((scores - floor) / (float(head.max() - floor) or 1.0), 0.0, 1.0)
         chosen: list[int] = []
         left = list(range(len(blocks)))
         while left:
@@ -227,13 +231,7 @@ class ContextPacker:
             mmr = lam * relevance[left] - (1 - lam) * redundancy
             best = int(np.argmax(mmr))  # first maximum: ties keep rank order
             chosen.append(left.pop(best))
-        per_file: dict[str, int] = {}
-        first, later = [], []
-        for i in chosen:
-            path = blocks[i].path
-            per_file[path] = per_file.get(path, 0) + 1
-            (first if per_file[path] <= max_per_file else later).append(blocks[i])
-        return first + later  # beyond the cap only once every other file had its turn
+        return [blocks[i] for i in chosen]
 
     # --- assembly ---
     def pack(self, request: ContextRequest) -> ContextPack:
@@ -265,8 +263,7 @@ class ContextPacker:
                          if len(editor) + k not in twins]
         editor = [b for k, b in enumerate(editor) if k not in twins]
         ordered = editor + self.diversify([b for b, _ in kept_recalled],
-                                          [h for _, h in kept_recalled], request.diversity,
-                                          request.max_per_file)
+                                          [h for _, h in kept_recalled], request.diversity)
         timings["select"] = (time.perf_counter() - started) * 1000 - timings["recall"]
         accepted, more_dropped = self._fill(ordered, request, task, base_tokens)
         dropped += more_dropped
@@ -302,10 +299,26 @@ class ContextPacker:
 
         accepted: list[Block] = []
         dropped: list[dict] = []
-        for block in ordered:
+        file_tokens: dict[str, int] = {}
+        file_cap = int(request.budget * request.max_file_share)
+        queue = list(ordered)
+        deferred: list[Block] = []
+        considered = 0
+        while queue or deferred:
+            if not queue:  # nothing else relevant is left: crowding is allowed now
+                queue, deferred = deferred, []
+            block = queue.pop(0)
+            considered += 1
+            own = count_tokens(render_block(block, rev, fmt))
+            if (block.priority > 0 and considered <= RELEVANT_DEPTH
+                    and file_tokens.get(block.path, 0) + own > file_cap
+                    and any(b.path != block.path for b in queue[:RELEVANT_DEPTH])):
+                deferred.append(block)  # this file would crowd out the other relevant ones
+                continue
             trial = merge_blocks(accepted + [block], sources)
             if cost(trial) <= request.budget:
                 accepted = trial
+                file_tokens[block.path] = file_tokens.get(block.path, 0) + own
                 continue
             head = signature_and_docstring(block.text)
             if head is not None:
