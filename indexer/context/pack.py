@@ -189,7 +189,7 @@ class ContextPacker:
         open_files = set(request.open_files)
         blocks = []
         for rank, hit in enumerate(response.results, start=1):
-            reasons = [f"rank {rank} ({', '.join(_signal_words(hit))})"]
+            reasons = [f"#{rank}: {', '.join(_signal_words(hit))}"]
             score = hit.score
             if hit.path in open_files:
                 reasons.append("open in the editor")
@@ -220,9 +220,10 @@ class ContextPacker:
         # look equally relevant and novelty alone would order them
         head = np.sort(scores)[::-1][:RELEVANT_DEPTH]
         floor = float(head.min())
-        relevance = np.clip((scores - floor) / (float(head.max() - floor) or 1.0), 0.0, 1.0)
+        relevance = (scores - floor) / (float(head.max() - floor) or 1.0)
         chosen: list[int] = []
-        left = list(range(len(blocks)))
+        # MMR picks the head; below it the rank order stands (it is what fills big budgets)
+        left = list(range(min(len(blocks), RELEVANT_DEPTH)))
         while left:
             if chosen:
                 redundancy = similarity[np.ix_(left, chosen)].max(axis=1)
@@ -231,7 +232,7 @@ class ContextPacker:
             mmr = lam * relevance[left] - (1 - lam) * redundancy
             best = int(np.argmax(mmr))  # first maximum: ties keep rank order
             chosen.append(left.pop(best))
-        return [blocks[i] for i in chosen]
+        return [blocks[i] for i in chosen] + blocks[RELEVANT_DEPTH:]
 
     # --- assembly ---
     def pack(self, request: ContextRequest) -> ContextPack:
@@ -305,8 +306,9 @@ class ContextPacker:
         deferred: list[Block] = []
         considered = 0
         while queue or deferred:
-            if not queue:  # nothing else relevant is left: crowding is allowed now
-                queue, deferred = deferred, []
+            if deferred and (not queue or considered >= RELEVANT_DEPTH):
+                # the other relevant candidates had their turn: crowding is allowed now
+                queue, deferred = deferred + queue, []
             block = queue.pop(0)
             considered += 1
             own = count_tokens(render_block(block, rev, fmt))
@@ -345,9 +347,10 @@ def _drop(block: Block, reason: str) -> dict:
 
 
 def _signal_words(hit: RankedChunk) -> list[str]:
-    names = {"lexical": "BM25", "dense": "vector", "gloss": "gloss vector",
-             "symbol": "symbol name", "regex": "identifier match"}
-    ranked = sorted(hit.ranks.items(), key=lambda item: item[1])
+    """The two signals that ranked the chunk highest: a short why, tokens are the budget."""
+    names = {"lexical": "bm25", "dense": "vector", "gloss": "gloss",
+             "symbol": "symbol", "regex": "identifier"}
+    ranked = sorted(hit.ranks.items(), key=lambda item: item[1])[:2]
     return [f"{names.get(s, s)} #{r}" for s, r in ranked] or ["re-ranked"]
 
 

@@ -27,7 +27,7 @@ def render_block(block: Block, rev: str, fmt: str) -> str:
         fence = "````" if "```" in block.text else "```"
         symbol = f" `{block.symbol}`" if block.symbol else ""
         trimmed = " (trimmed to signature)" if block.trimmed else ""
-        return (f"### {anchor(block, rev)}{symbol}{trimmed}\n_why: {why}_\n"
+        return (f"### {anchor(block, rev)}{symbol}{trimmed} — {why}\n"
                 f"{fence}{FENCE_LANG.get(block.language, '')}\n{block.text}{fence}\n\n")
     if fmt == "xml":
         attrs = (f"path={quoteattr(block.path)} lines=\"{block.start_line}-{block.end_line}\" "
