@@ -24,20 +24,14 @@ def embed_snapshot(ws, rev: str | None, limit: int | None = None,  # noqa: ANN00
     click.echo(f"embeddings: {done} embedded; {fresh} new in {seconds:.1f} s{rate}", err=err)
 
 
-AUTO_EMBED = 3000  # chunks: fewer missing than this are embedded before answering
-
-
 def ready_searcher(ws, rev: str | None):  # noqa: ANN001, ANN201
-    """The snapshot's SemanticSearcher; a small backlog of unembedded chunks (a small
-    repository, or a branch with a few changed files) is embedded first, with progress.
-    A large one is left to `codeloupe index`: dense signals then cover what is embedded."""
-    from indexer.embed.job import pending_rows
-    from indexer.embed.texts import CODE_VIEW
+    """The snapshot's SemanticSearcher, a small backlog of unembedded chunks embedded first
+    (with progress); a large one is left to `codeloupe index`."""
+    from indexer.cli.progress import index_progress
 
     searcher = ws.semantic(rev)
-    todo, _ = pending_rows(searcher.table, searcher.cache, CODE_VIEW)
-    if 0 < len(todo) <= AUTO_EMBED:
-        embed_snapshot(ws, rev, err=True)
+    with index_progress() as on_progress:
+        searcher.embed_small_backlog(on_progress=on_progress)
     return searcher
 
 

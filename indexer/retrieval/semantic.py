@@ -39,6 +39,7 @@ from indexer.retrieval.hybrid import (
 from indexer.retrieval.rerank import RERANKERS, RerankWeights, dense_rerank
 
 MAX_QUERY_CHARS = 2000
+AUTO_EMBED = 3000  # chunks: a backlog this small is embedded before answering
 VIEWS = ("dense", "gloss")  # signal name == the embedded view it reads
 VIEW_NAMES = {"dense": CODE_VIEW, "gloss": GLOSS_VIEW}
 
@@ -201,6 +202,19 @@ class SemanticSearcher:
                 VIEW_NAMES[signal], text_of=text_of, keys=self.view_keys(signal), limit=limit,
                 cancel=cancel, on_progress=on_progress))
         return reports
+
+    def embed_small_backlog(self, max_pending: int = AUTO_EMBED,
+                            on_progress: ProgressCallback | None = None) -> bool:
+        """Embed what is missing when it is little (a small repository, or a branch with a
+        few changed files), so the answer uses every chunk; a big backlog is left to the
+        background indexer. Whether it embedded anything."""
+        from indexer.embed.job import pending_rows
+
+        todo, _ = pending_rows(self.table, self.cache, VIEW_NAMES["dense"])
+        if not 0 < len(todo) <= max_pending:
+            return False
+        self.embed(on_progress=on_progress)
+        return True
 
     def coverage(self) -> float:
         return self.dense("dense").coverage
