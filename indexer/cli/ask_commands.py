@@ -103,40 +103,15 @@ def run_eval(ws, gold_path: str, pipelines: str, as_json: bool, show_misses: int
     return 0
 
 
-def _commit_with_stripped_docstrings(ws, base: str, samples) -> str:  # noqa: ANN001
-    """A commit on top of `base` where the sampled chunks' docstrings are gone; its id."""
-    import os
-    import tempfile
-
-    from indexer.eval.goldgen import GOLDGEN_REF, strip_docstring
-
-    by_path: dict[str, list] = {}
-    for s in samples:
-        by_path.setdefault(s.path, []).append(s)
-    with tempfile.TemporaryDirectory() as tmp:
-        # a scratch index: the user's staging area is never touched
-        scratch = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
-        ws.repo.git("read-tree", base, env=scratch)
-        for path, items in by_path.items():
-            data = ws.repo.git("show", f"{base}:{path}", binary=True).stdout
-            # later chunks first, so earlier byte ranges stay valid
-            for s in sorted(items, key=lambda s: -s.start_byte):
-                data = strip_docstring(data, s)
-            oid = ws.repo.git("hash-object", "-w", "--stdin", input=data).stdout
-            mode = ws.repo.git("ls-tree", base, "--", path).stdout.split()[0].decode()
-            ws.repo.git("update-index", "--cacheinfo", f"{mode},{oid.decode().strip()},{path}",
-                        env=scratch)
-        tree = ws.repo.git("write-tree", env=scratch).stdout.decode().strip()
-    commit = ws.repo.git("commit-tree", tree, "-p", base, "-m",
-                         "codeloupe goldgen: sampled docstrings stripped").stdout.decode().strip()
-    ws.repo.git("update-ref", GOLDGEN_REF, commit)
-    return commit
-
-
 def run_goldgen(ws, out: str, n: int, rev: str | None, seed: int,  # noqa: ANN001
                 provider: str | None) -> int:
     from indexer.eval.gold import write_gold
-    from indexer.eval.goldgen import docstring_question, make_gold, sample_chunks
+    from indexer.eval.goldgen import (
+        commit_without_docstrings,
+        docstring_question,
+        make_gold,
+        sample_chunks,
+    )
 
     base = ws.repo.resolve(rev or "HEAD")
     searcher = ws.semantic(base)
@@ -152,8 +127,8 @@ def run_goldgen(ws, out: str, n: int, rev: str | None, seed: int,  # noqa: ANN00
     else:
         gold = make_gold(samples, sources, n, docstring_question, None)
         used = {(q.expected[0].path, q.expected[0].symbol) for q in gold}
-        target = _commit_with_stripped_docstrings(
-            ws, base, [s for s in samples if (s.path, s.name) in used])
+        target = commit_without_docstrings(
+            ws.repo, base, [s for s in samples if (s.path, s.name) in used])
         for q in gold:
             q.rev = target
     write_gold(gold, Path(out))

@@ -11,8 +11,10 @@ queries run on the revision the chunks came from.
 
 from __future__ import annotations
 
+import os
 import random
 import re
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -126,3 +128,28 @@ def make_gold(samples: list[Sampled], sources: dict[str, str], n: int,
         if len(gold) == n:
             break
     return gold
+
+
+def commit_without_docstrings(repo, base: str, samples: list[Sampled]) -> str:  # noqa: ANN001
+    """A commit on top of `base` where the sampled chunks' docstrings are gone; its id."""
+    by_path: dict[str, list] = {}
+    for s in samples:
+        by_path.setdefault(s.path, []).append(s)
+    with tempfile.TemporaryDirectory() as tmp:
+        # a scratch index: the user's staging area is never touched
+        scratch = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
+        repo.git("read-tree", base, env=scratch)
+        for path, items in by_path.items():
+            data = repo.git("show", f"{base}:{path}", binary=True).stdout
+            # later chunks first, so earlier byte ranges stay valid
+            for s in sorted(items, key=lambda s: -s.start_byte):
+                data = strip_docstring(data, s)
+            oid = repo.git("hash-object", "-w", "--stdin", input=data).stdout
+            mode = repo.git("ls-tree", base, "--", path).stdout.split()[0].decode()
+            repo.git("update-index", "--cacheinfo", f"{mode},{oid.decode().strip()},{path}",
+                        env=scratch)
+        tree = repo.git("write-tree", env=scratch).stdout.decode().strip()
+    commit = repo.git("commit-tree", tree, "-p", base, "-m",
+                         "codeloupe goldgen: sampled docstrings stripped").stdout.decode().strip()
+    repo.git("update-ref", GOLDGEN_REF, commit)
+    return commit
