@@ -74,7 +74,7 @@ def main() -> None:
         print("chunking stage: already up to date (pass a fresh --index-dir to time it)")
     t = time.perf_counter()
     symbols = SymbolIndex(ws, snapshot)
-    print(f"symbol index: {len(symbols.symbols)} symbols loaded in "
+    print(f"symbol index: {len(symbols)} symbols loaded in "
           f"{time.perf_counter() - t:.2f} s")
     latencies = []
     for _ in range(3):

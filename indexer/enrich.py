@@ -10,8 +10,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
+from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 
 from indexer.chunking import analyze_file
@@ -26,6 +28,9 @@ from indexer.store.manifest import Manifest
 
 POOL_THRESHOLD = 200  # blobs; below this, chunk in-process
 COMMIT_EVERY = 2000  # blobs per transaction
+BATCH = 16  # blobs per task sent to a worker process
+IN_FLIGHT = 4 * (os.cpu_count() or 1)  # tasks submitted ahead of the results read
+WORKER_NICENESS = 10
 
 
 @dataclass
@@ -46,6 +51,39 @@ def _analyze(job: tuple[int, str, bytes]):  # noqa: ANN202 - runs in a worker pr
     for chunk in analysis.chunks:
         chunk.text = ""  # the text lives in the pack; don't ship it back
     return blob_no, path, analysis, docs, glosses
+
+
+def _analyze_batch(jobs: list[tuple[int, str, bytes]]) -> list:  # noqa: ANN202 - a worker
+    return [_analyze(job) for job in jobs]
+
+
+def _background() -> None:
+    """Worker processes run at a lower priority: a language server's requests (and the
+    user's other programs) come first on a busy machine."""
+    with suppress(OSError):
+        os.nice(WORKER_NICENESS)
+
+
+def _bounded_map(pool: ProcessPoolExecutor, jobs: Iterator[tuple[int, str, bytes]],
+                 cancel: CancelToken) -> Iterator:
+    """`pool.map(_analyze, jobs)` in order, with at most IN_FLIGHT batches submitted: the
+    blobs are read as they are needed (Executor.map would read them all first), and a
+    cancellation leaves little queued work behind."""
+    pending: deque[Future] = deque()
+    batch: list[tuple[int, str, bytes]] = []
+    for job in jobs:
+        batch.append(job)
+        if len(batch) == BATCH:
+            pending.append(pool.submit(_analyze_batch, batch))
+            batch = []
+            while len(pending) >= IN_FLIGHT:
+                cancel.check()
+                yield from pending.popleft().result()
+    if batch:
+        pending.append(pool.submit(_analyze_batch, batch))
+    while pending:
+        cancel.check()
+        yield from pending.popleft().result()
 
 
 def snapshot_blobs(manifest: Manifest) -> dict[int, int]:
@@ -81,9 +119,9 @@ def enrich_snapshot(store: IndexStore, manifest: Manifest, *,
 
     pool = None
     if len(todo) >= POOL_THRESHOLD and (os.cpu_count() or 1) > 1:
-        pool = ProcessPoolExecutor(max_workers=os.cpu_count(),
+        pool = ProcessPoolExecutor(max_workers=os.cpu_count(), initializer=_background,
                                    mp_context=multiprocessing.get_context("spawn"))
-        results = pool.map(_analyze, jobs(), chunksize=16)
+        results = _bounded_map(pool, jobs(), cancel)
     else:
         results = map(_analyze, jobs())
     ensure_gloss_schema(store.catalog.db)

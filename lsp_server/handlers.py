@@ -7,6 +7,7 @@ Custom methods receive plain JSON; docs/protocol.md documents each with JSON Sch
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,36 +17,27 @@ from indexer.errors import CodeloupeError
 from indexer.ingest import CancelToken
 from indexer.repo import WORKTREE
 from indexer.search import SearchOptions, compile_search
-from indexer.workspace import Snapshot
-from lsp_server.params import Params, RequestFailed
+from lsp_server.overlay import Buffer
+from lsp_server.params import Params
 from lsp_server.positions import path_to_uri, uri_to_path
-from lsp_server.repos import Repo, index_repo
+from lsp_server.repos import Repo, enrich_repo, index_repo, update_symbols
 from lsp_server.search import Collector, Target, run_search
+from lsp_server.semantic import register as register_semantic
 from lsp_server.server import (
     SAVE_DEBOUNCE,
     VERSION,
     WORKSPACE_SYMBOL_LIMIT,
     CodeloupeServer,
+    RawJSON,
     iso_time,
 )
-from lsp_server.symbols_cache import SymbolEntry
-
-
-def _range_json(r: tuple[int, int, int, int]) -> dict[str, Any]:
-    return {"start": {"line": r[0], "character": r[1]},
-            "end": {"line": r[2], "character": r[3]}}
-
-
-def _range(r: tuple[int, int, int, int]) -> types.Range:
-    return types.Range(start=types.Position(line=r[0], character=r[1]),
-                       end=types.Position(line=r[2], character=r[3]))
-
-
-def _symbol_kind(kind: int) -> types.SymbolKind:
-    try:
-        return types.SymbolKind(kind)
-    except ValueError:
-        return types.SymbolKind.Variable
+from lsp_server.symbols import (
+    Positions,
+    SymbolHit,
+    overlay_files,
+    symbol_json,
+    workspace_symbol_text,
+)
 
 
 def _snapshot_json(record: Any) -> dict[str, Any]:
@@ -98,6 +90,7 @@ def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place 
         except ValueError:
             return
         if found is not None:
+            found[0].mark_dirty(found[1])  # searched from disk until the re-index is done
             ls.debounce_reindex(found[0], SAVE_DEBOUNCE, force=True)
 
     @ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)
@@ -113,50 +106,54 @@ def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place 
             token.cancel()
 
     # --- symbols ---
+    converters: dict[str, Positions] = {}  # by position encoding (negotiated at initialize)
+
     def find_symbols(cancel: CancelToken, targets: list[Target], rev: str | None, query: str,
-                     limit: int, kinds: frozenset[int] | None
-                     ) -> list[tuple[int, SymbolEntry, Target, Snapshot]]:
-        hits: list[tuple[int, SymbolEntry, Target, Snapshot]] = []
+                     limit: int, kinds: frozenset[int] | None,
+                     buffers: dict[Path, list[Buffer]]) -> list[SymbolHit]:
+        positions = converters.setdefault(ls.encoding, Positions(ls.encoding))
+        hits: list[SymbolHit] = []
         seen: set[tuple[Path, str, tuple[int, int, int, int], str]] = set()
         for target in targets:
-            snap = ls.snapshot_for(target.repo, rev, cancel)
-            index = target.repo.symbol_index(snap, ls.encoding, cancel)
-            for score, entry in index.search(query, limit, kinds, tuple(target.scopes)):
-                key = (target.repo.root, entry.path, entry.name_range, entry.name)
+            repo = target.repo
+            snap = ls.snapshot_for(repo, rev, cancel)
+            if snap.name != WORKTREE:
+                enrich_repo(ls, repo, snap, title=f"Symbols of {rev}", cancel=cancel)
+            index = repo.symbol_index(snap, cancel)
+            overlay = None
+            if snap.name == WORKTREE:
+                files = overlay_files(repo, index, snap, buffers.get(repo.root, []))
+                overlay = index.overlay(files) if files else None
+            for score, symbol in index.search(query, limit, kinds=kinds,
+                                              scopes=target.scopes, overlay=overlay):
+                name_range, full_range = positions.ranges(index, symbol, overlay)
+                key = (repo.root, symbol.path, name_range, symbol.name)
                 if key not in seen:
                     seen.add(key)
-                    hits.append((score, entry, target, snap))
-        hits.sort(key=lambda h: -h[0])  # stable: each folder's own order within a score
+                    hits.append(SymbolHit(score, symbol, target, snap, name_range, full_range))
+        hits.sort(key=lambda h: -h.score)  # stable: each folder's own order within a score
         return hits[:limit]
-
-    def workspace_symbol_item(entry: SymbolEntry, target: Target, rev: str
-                              ) -> types.WorkspaceSymbol:
-        return types.WorkspaceSymbol(
-            name=entry.name, kind=_symbol_kind(entry.kind),
-            location=types.Location(uri=path_to_uri(target.folder.file_path(entry.path)),
-                                    range=_range(entry.name_range)),
-            container_name=entry.container_name or None,
-            data={"folder": target.folder.uri, "rev": rev, "path": entry.path,
-                  "fullRange": _range_json(entry.full_range)})
 
     @ls.feature(types.WORKSPACE_SYMBOL, types.WorkspaceSymbolOptions(resolve_provider=True))
     async def workspace_symbol(ls: CodeloupeServer, params: types.WorkspaceSymbolParams
-                               ) -> list[types.WorkspaceSymbol]:
+                               ) -> Any:
         query = params.query or ""
         if not query.strip():
             return []
         partial = params.partial_result_token
+        buffers = ls.buffers_by_repo()
 
-        def work(cancel: CancelToken) -> list[types.WorkspaceSymbol]:
+        def work(cancel: CancelToken) -> RawJSON:
             targets = ls.resolve_targets("workspace/symbol", cancel, None, [])
-            hits = find_symbols(cancel, targets, None, query, WORKSPACE_SYMBOL_LIMIT, None)
-            items = [workspace_symbol_item(entry, target, WORKTREE)
-                     for _, entry, target, _ in hits]
-            if partial is not None and items:
-                value = ls.protocol._converter.unstructure(items, list[types.WorkspaceSymbol])
-                ls.post(ls.progress, types.ProgressParams(token=partial, value=value))
-                return []
-            return items
+            hits = find_symbols(cancel, targets, None, query, WORKSPACE_SYMBOL_LIMIT, None,
+                                buffers)
+            folders = {t.folder.uri: json.dumps(t.folder.uri) for t in targets}
+            texts = [workspace_symbol_text(h, folders[h.target.folder.uri]) for h in hits]
+            items = "[" + ",".join(texts) + "]"
+            if partial is not None and hits:
+                ls.post(ls.send_progress_json, partial, items)
+                return RawJSON("[]")
+            return RawJSON(items)
 
         return await ls.in_thread(work)
 
@@ -174,7 +171,7 @@ def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place 
         return item
 
     @ls.feature("codeloupe/symbols")
-    async def codeloupe_symbols(ls: CodeloupeServer, raw: Any) -> dict[str, Any]:
+    async def codeloupe_symbols(ls: CodeloupeServer, raw: Any) -> RawJSON:
         p = Params("codeloupe/symbols", raw)
         query = p.string("query", required=True)
         rev = p.string("rev", allow_empty=False)
@@ -186,28 +183,19 @@ def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place 
         limit = p.integer("limit", 100, minimum=1, maximum=10_000)
         paths = p.strings("paths")
 
+        buffers = ls.buffers_by_repo()
+
         def work(cancel: CancelToken) -> dict[str, Any]:
             targets = ls.resolve_targets(p.method, cancel, folder, paths)
             hits = find_symbols(cancel, targets, rev, query or "", limit or 100,
-                                frozenset(kinds) or None)
-            symbols = []
-            for score, entry, target, snap in hits:
-                symbols.append({
-                    "name": entry.name, "kind": entry.kind,
-                    "containerName": entry.container_name,
-                    "qualifiedName": entry.qualified_name, "signature": entry.signature,
-                    "folder": target.folder.uri, "path": entry.path,
-                    "location": {"uri": path_to_uri(target.folder.file_path(entry.path)),
-                                 "range": _range_json(entry.name_range)},
-                    "fullRange": _range_json(entry.full_range), "score": score,
-                    "commit": snap.commit})
-            return {"rev": rev or WORKTREE, "symbols": symbols}
+                                frozenset(kinds) or None, buffers)
+            return {"rev": rev or WORKTREE, "symbols": [symbol_json(hit) for hit in hits]}
 
-        return await ls.in_thread(work)
+        return await ls.in_thread_json(work)
 
     # --- search ---
     @ls.feature("codeloupe/search")
-    async def codeloupe_search(ls: CodeloupeServer, raw: Any) -> dict[str, Any]:
+    async def codeloupe_search(ls: CodeloupeServer, raw: Any) -> RawJSON:
         p = Params("codeloupe/search", raw)
         query = p.string("query", required=True, allow_empty=False)
         assert query is not None
@@ -237,18 +225,29 @@ def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place 
         buffers = ls.buffers_by_repo()
         send_partial = None
         if token is not None:
-            def send_partial(batch: list[dict[str, Any]]) -> None:
-                ls.post(ls.progress, types.ProgressParams(token=token,
-                                                          value={"results": batch}))
+            def send_partial(batch: list[str]) -> None:
+                value = f'{{"results":[{",".join(batch)}]}}'
+                ls.post(ls.send_progress_json, token, value)
 
-        def work(cancel: CancelToken) -> dict[str, Any]:
+        def work(cancel: CancelToken) -> RawJSON:
             compiled = compile_search(options)
             targets = ls.resolve_targets(p.method, cancel, folder, paths)
             out = Collector(max_results or 20_000, ls.encoding, send_partial)
-            used = run_search(targets, lambda t: ls.snapshot_for(t.repo, rev, cancel),
-                              options, compiled, buffers, out, cancel)
-            return {"rev": rev or WORKTREE, "snapshots": used, "results": out.results,
-                    "limitHit": out.limit_hit, "stats": out.totals.to_json()}
+            texts = dict(buffers)
+
+            def snapshot_for(target: Target) -> Any:
+                snap = ls.snapshot_for(target.repo, rev, cancel)
+                if snap.name == WORKTREE and target.repo.root not in disk_read:
+                    disk_read.add(target.repo.root)
+                    texts[target.repo.root] = with_disk_files(target.repo, snap,
+                                                              buffers.get(target.repo.root, []))
+                return snap
+
+            disk_read: set[Path] = set()
+            used = run_search(targets, snapshot_for, options, compiled, texts, out, cancel)
+            head = json.dumps({"rev": rev or WORKTREE, "snapshots": used,
+                               "limitHit": out.limit_hit, "stats": out.totals.to_json()})
+            return RawJSON(f'{head[:-1]},"results":[{",".join(out.results)}]}}')
 
         return await ls.in_thread(work)
 
@@ -320,7 +319,11 @@ def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place 
                 if target_rev is None:
                     repo.error = None
                     repo.ready.set()
-                    ls.warm_symbols(repo)
+                    update_symbols(ls, repo, cancel)
+                else:
+                    snap = repo.snapshot_named(summary.name)
+                    if snap is not None:
+                        enrich_repo(ls, repo, snap, title=f"Symbols of {rev}", cancel=cancel)
                 results.append({
                     "folder": target.folder.uri, "rev": rev or WORKTREE,
                     "snapshot": summary.name, "commit": summary.commit,
@@ -331,14 +334,8 @@ def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place 
 
         return await ls.in_thread(work, pool=ls.index_pool)
 
-    # --- the semantic layer: not there yet ---
-    for method in ("codeloupe/ask", "codeloupe/context"):
-        def not_yet(ls: CodeloupeServer, raw: Any, method: str = method) -> None:
-            raise RequestFailed(message=f"{method} is not available yet: it needs the "
-                                        "semantic layer (glosses, embeddings, re-ranking), "
-                                        "which this server does not have yet")
-
-        ls.feature(method)(not_yet)
+    # --- the semantic layer ---
+    register_semantic(ls)
 
     # --- lifecycle ---
     @ls.feature(types.SHUTDOWN)
@@ -353,6 +350,18 @@ def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place 
         ls.close()
 
     return ls
+
+
+def with_disk_files(repo: Repo, snap: Any, buffers: list[Buffer]) -> list[Buffer]:
+    """The buffers, plus the files changed on disk since the last index run (read now), so a
+    search sees a saved edit before the re-index does."""
+    disk = repo.disk_texts(snap)
+    if not disk:
+        return buffers
+    open_paths = {b.path for b in buffers}
+    extra = [Buffer(path_to_uri(repo.root / rel), rel, data, True)
+             for rel, data in disk.items() if rel not in open_paths]
+    return buffers + extra
 
 
 def _context(p: Params) -> tuple[int, int]:

@@ -1,4 +1,5 @@
-"""Unsaved editor buffers, searched in place of the indexed bytes of their files.
+"""Unsaved editor buffers, and files changed on disk since the last index run, searched in
+place of the indexed bytes of their files.
 
 A buffer is searched with the request's compiled pattern (`CompiledSearch.span_finder`), line
 by line as ripgrep does, after the same content rules the index applies (size cap, binary,
@@ -15,16 +16,17 @@ from indexer.store.content import prepare_content
 
 @dataclass(frozen=True, slots=True)
 class Buffer:
-    """An open document of the editor: its URI, repository-relative path and text."""
+    """A text standing in for a file: an open document of the editor, or a file read from
+    disk. `data` None: the file is gone (or too large to search)."""
 
     uri: str
-    path: str
-    text: str
-    dirty: bool  # changed since it was opened or last saved
+    path: str  # relative to the repository root
+    data: bytes | None
+    dirty: bool  # edited since opened or saved; always true for files read from disk
 
-    @property
-    def data(self) -> bytes:
-        return self.text.encode("utf-8", "surrogatepass")
+    @classmethod
+    def of_text(cls, uri: str, path: str, text: str, dirty: bool) -> Buffer:
+        return cls(uri, path, text.encode("utf-8", "surrogatepass"), dirty)
 
 
 def searchable_bytes(raw: bytes, max_filesize: int) -> bytes | None:

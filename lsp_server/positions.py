@@ -40,13 +40,6 @@ def column(text: bytes, byte_column: int, encoding: str) -> int:
     return len(decoded.encode("utf-16-le", "surrogatepass")) // 2
 
 
-def line_text(text: bytes) -> str:
-    """A line for display: decoded leniently, without its terminator."""
-    if text.endswith(b"\n"):
-        text = text[:-2] if text.endswith(b"\r\n") else text[:-1]
-    return text.decode("utf-8", "replace")
-
-
 def path_to_uri(path: str | Path) -> str:
     return Path(path).as_uri()
 

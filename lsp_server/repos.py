@@ -4,25 +4,36 @@ One `Repo` per repository root (two workspace folders inside one repository shar
 wrapping one engine `Workspace`. All indexing of a repository runs in worker threads, one
 job at a time (`Repo.index_lock`: the engine has one index writer per store), while searches
 go on against the last good snapshot.
+
+The working tree's pipeline, after opening and after every change: the trigram index
+(`index_repo`; searches see the new snapshot at once), then the engine's second stage
+(`enrich_repo`: chunks and symbols of the new blobs), then the symbol index
+(`update_symbols`: the engine's `SymbolIndex`, layered over the previous one). Until a stage
+catches up, files changed on disk since the last index run (`Repo.dirty`) are read from disk
+by the requests that need them.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
+import stat
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
+from indexer.enrich import EnrichSummary, enrich_snapshot, snapshot_blobs
 from indexer.errors import CodeloupeError, IndexBusyError
 from indexer.ingest import Cancelled, CancelToken, IndexSummary
 from indexer.repo import WORKTREE
+from indexer.retrieval.symbol_search import SymbolIndex
 from indexer.workspace import Snapshot, Workspace
 from lsp_server.progress import Host, WorkDoneProgress
-from lsp_server.symbols_cache import BlobSymbols, SymbolIndex, snapshot_symbols
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +41,8 @@ MAX_COMMIT_SNAPSHOTS = 8  # loaded commit snapshots kept per repository
 MAX_SYMBOL_INDEXES = 4
 BUSY_RETRY_SECONDS = 0.25
 BUSY_GIVE_UP_SECONDS = 600.0
+MAX_DIRTY_READ = 200  # changed files read from disk per request; more: wait for the index
+T = TypeVar("T")
 
 
 class IndexHost(Host, Protocol):
@@ -37,8 +50,6 @@ class IndexHost(Host, Protocol):
     closing: threading.Event
 
     def index_changed(self, repo: Repo, name: str, snap: Snapshot, reason: str) -> None: ...
-
-    def warm_symbols(self, repo: Repo) -> None: ...
 
     def new_cancel_token(self) -> CancelToken: ...
 
@@ -87,10 +98,17 @@ class Repo:
         self.debounce_first: float | None = None
         self.changed_paths: set[str] = set()  # working-tree events since the last re-index
         self.force_reindex = False  # a save, a ref change, or too many events to list
+        self.watch_posted = False  # the loop has been told of events it has not handled yet
         self.watcher: Any = None
-        self.symbols_lock = threading.Lock()
-        self.symbol_indexes: OrderedDict[str, tuple[Snapshot, SymbolIndex, BlobSymbols]] = \
-            OrderedDict()
+        # symbols: one engine SymbolIndex per snapshot name, the working tree's kept current
+        self.symbols_lock = threading.Lock()  # one build at a time
+        self.symbol_indexes: OrderedDict[str, SymbolIndex] = OrderedDict()
+        self.symbols_ready = threading.Event()  # the working tree's symbols are complete
+        # files changed on disk since the last working-tree index run began: path -> event no.
+        self.dirty: dict[str, int] = {}
+        self.dirty_seq = 0
+        self._ignored: dict[str, bool] = {}  # git check-ignore answers until the next run
+        self._paths: tuple[Snapshot | None, frozenset[str]] = (None, frozenset())
 
     # --- snapshots ---
     def snapshot_named(self, name: str) -> Snapshot | None:
@@ -123,27 +141,120 @@ class Repo:
         return snap
 
     # --- symbols ---
-    def symbol_index(self, snap: Snapshot, encoding: str, cancel: CancelToken) -> SymbolIndex:
-        with self.symbols_lock:
-            cached = self.symbol_indexes.get(snap.name)
-            if cached is not None and cached[0] is snap:
-                self.symbol_indexes.move_to_end(snap.name)
-                return cached[1]
-            cache: BlobSymbols = {}
-            for _, _, kept in self.symbol_indexes.values():
-                cache.update(kept)
-            entries, kept = snapshot_symbols(self.ws, snap, encoding, cache,
-                                             lambda: cancel.cancelled)
-            index = SymbolIndex(entries)
-            self.symbol_indexes[snap.name] = (snap, index, kept)
+    def cached_symbols(self, name: str) -> SymbolIndex | None:
+        with self.state_lock:
+            index = self.symbol_indexes.get(name)
+            if index is not None:
+                self.symbol_indexes.move_to_end(name)
+            return index
+
+    def symbol_index(self, snap: Snapshot, cancel: CancelToken) -> SymbolIndex:
+        """The symbol index of `snap`'s snapshot. The working tree's is the last one built
+        (the pipeline keeps it current; callers overlay what it lags behind); another
+        snapshot's is built on first use, layered over the working tree's when they differ
+        little. The snapshot must be enriched already."""
+        if snap.name == WORKTREE:
+            _wait(self.symbols_ready, cancel)
+        index = self.cached_symbols(snap.name)
+        if index is not None and (index.snapshot is snap or snap.name == WORKTREE):
+            return index
+        with _held(self.symbols_lock, cancel):
+            index = self.cached_symbols(snap.name)
+            if index is not None and (index.snapshot is snap or snap.name == WORKTREE):
+                return index
+            return self._build_symbols(snap, cancel)
+
+    def _build_symbols(self, snap: Snapshot, cancel: CancelToken) -> SymbolIndex:
+        """(holding symbols_lock)"""
+        previous = self.cached_symbols(snap.name) or self.cached_symbols(WORKTREE)
+        index = SymbolIndex(self.ws, snap, previous=previous, cancel=cancel)
+        with self.state_lock:
+            self.symbol_indexes[snap.name] = index
             self.symbol_indexes.move_to_end(snap.name)
             while len(self.symbol_indexes) > MAX_SYMBOL_INDEXES:
                 oldest = next(iter(self.symbol_indexes))
-                if oldest == WORKTREE and len(self.symbol_indexes) > 1:
+                if oldest == WORKTREE:
                     self.symbol_indexes.move_to_end(WORKTREE)
                     continue
                 self.symbol_indexes.popitem(last=False)
-            return index
+        # A symbol index is millions of long-lived references: left to the cyclic GC, every
+        # full collection walks them all with the GIL held (100-400 ms pauses of every
+        # request, measured during re-indexing). Frozen, they are skipped; reference counting
+        # still frees them when the index is replaced (they hold no cycles).
+        gc.freeze()
+        return index
+
+    # --- files changed on disk, not indexed yet ---
+    def mark_dirty(self, rel: str) -> None:
+        with self.state_lock:
+            self.dirty_seq += 1
+            self.dirty[rel] = self.dirty_seq
+
+    def dirty_mark(self) -> int:
+        with self.state_lock:
+            return self.dirty_seq
+
+    def clear_dirty(self, upto: int) -> None:
+        """A working-tree index run that began at event `upto` has finished."""
+        with self.state_lock:
+            self.dirty = {p: n for p, n in self.dirty.items() if n > upto}
+            self._ignored = {}
+
+    def indexed_paths(self, snap: Snapshot) -> frozenset[str]:
+        held, paths = self._paths
+        if held is not snap:
+            paths = frozenset(snap.manifest.paths)
+            self._paths = (snap, paths)
+        return paths
+
+    def disk_texts(self, snap: Snapshot, limit: int = MAX_DIRTY_READ
+                   ) -> dict[str, bytes | None] | None:
+        """The files changed on disk since the last index run began (None: deleted, too big
+        or unreadable), read now; None when there are more than `limit` (then the index run
+        under way catches up soon). New files git ignores are left out, as the index does."""
+        with self.state_lock:
+            if len(self.dirty) > limit:
+                return None
+            paths = sorted(self.dirty)
+        if not paths:
+            return {}
+        known = self.indexed_paths(snap)
+        unknown = [p for p in paths if p not in known]
+        ignored = self._check_ignored(unknown) if unknown else set()
+        out: dict[str, bytes | None] = {}
+        for rel in paths:
+            if rel in ignored:
+                continue
+            full = self.root / rel
+            try:
+                info = os.lstat(full)
+            except OSError:
+                if rel in known:
+                    out[rel] = None  # deleted
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                continue  # a directory, a symlink: the index run decides
+            if info.st_size > self.ws.max_filesize:
+                out[rel] = None
+                continue
+            try:
+                out[rel] = full.read_bytes()
+            except OSError:
+                out[rel] = None
+        return out
+
+    def _check_ignored(self, rels: list[str]) -> set[str]:
+        with self.state_lock:
+            todo = [r for r in rels if r not in self._ignored]
+        if todo:
+            data = b"\0".join(r.encode("utf-8", "surrogateescape") for r in todo) + b"\0"
+            proc = self.ws.repo.git("check-ignore", "--stdin", "-z", check=False, input=data)
+            found = {p.decode("utf-8", "surrogateescape") for p in proc.stdout.split(b"\0")
+                     if p} if proc.returncode in (0, 1) else set(todo)
+            with self.state_lock:
+                self._ignored.update((r, r in found) for r in todo)
+        with self.state_lock:
+            return {r for r in rels if self._ignored.get(r, True)}
 
     def status_job(self) -> dict[str, Any] | None:
         job = self.job
@@ -152,6 +263,25 @@ class Repo:
 
 def _acquire(lock: threading.Lock, cancel: CancelToken) -> None:
     while not lock.acquire(timeout=0.1):
+        cancel.check()
+
+
+class _held:
+    """`with _held(lock, cancel):` a lock acquired cancellably."""
+
+    def __init__(self, lock: threading.Lock, cancel: CancelToken) -> None:
+        self.lock = lock
+        self.cancel = cancel
+
+    def __enter__(self) -> None:
+        _acquire(self.lock, self.cancel)
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
+
+
+def _wait(event: threading.Event, cancel: CancelToken) -> None:
+    while not event.wait(0.1):
         cancel.check()
 
 
@@ -164,6 +294,7 @@ def index_repo(host: IndexHost, repo: Repo, rev: str | None, *, title: str,
     ws = repo.ws
     _acquire(repo.index_lock, cancel)
     progress = WorkDoneProgress(host, title, cancel, lazy=lazy_progress)
+    mark = repo.dirty_mark()  # changes seen before the scan are in this run
     try:
         repo.job = {"rev": rev or WORKTREE, "done": 0, "total": 0, "message": "starting"}
         if not lazy_progress:
@@ -174,15 +305,16 @@ def index_repo(host: IndexHost, repo: Repo, rev: str | None, *, title: str,
                         "message": message}
             progress.report(done, total, f"{done}/{total} new files · {message}")
 
-        def on_wait(message: str) -> None:
-            progress.report(0, 0, message)
-
-        summary = _index_when_free(ws, rev, on_progress, on_wait, cancel)
+        summary = _when_free(lambda wait: ws.index(rev, on_progress=on_progress, cancel=cancel,
+                                                   wait=wait),
+                             lambda message: progress.report(0, 0, message), cancel)
         name = summary.name
         changed = None
         if repo.snapshot_named(name) is None or not summary.up_to_date:
             changed = ws.snapshot(None if name == WORKTREE else name, refresh=False)
             repo.set_snapshot(changed)
+        if name == WORKTREE:
+            repo.clear_dirty(mark)
         progress.end(f"{summary.files} files, {summary.new_blobs} new"
                      if not summary.up_to_date else "up to date")
         if changed is not None:  # after the progress ends: "done", then "changed"
@@ -199,14 +331,90 @@ def index_repo(host: IndexHost, repo: Repo, rev: str | None, *, title: str,
         repo.index_lock.release()
 
 
-def _index_when_free(ws: Workspace, rev: str | None, on_progress: Any, on_wait: Any,
-                     cancel: CancelToken) -> IndexSummary:
-    """ws.index, waiting (cancellably) while another process holds the index's write lock."""
+def enrich_repo(host: IndexHost, repo: Repo, snap: Snapshot, *, title: str,
+                lazy_progress: bool = False, cancel: CancelToken | None = None
+                ) -> EnrichSummary | None:
+    """The engine's second stage (chunks, symbols, BM25) for the blobs of `snap` not done
+    yet, with progress; None when there were none. Runs in a worker thread."""
+    cancel = cancel or host.new_cancel_token()
+    store = repo.ws.store
+    _acquire(repo.index_lock, cancel)
+    progress = WorkDoneProgress(host, title, cancel, lazy=lazy_progress)
+    try:
+        if not store.chunks.unchunked(sorted(snapshot_blobs(snap.manifest))):
+            return None
+        repo.job = {"rev": snap.name, "done": 0, "total": 0, "message": "symbols"}
+        if not lazy_progress:
+            progress.begin("chunks and symbols")
+
+        def on_progress(done: int, total: int, message: str) -> None:
+            repo.job = {"rev": snap.name, "done": done, "total": total, "message": message}
+            progress.report(done, total, f"{done}/{total} files · {message}")
+
+        def run(wait: bool) -> EnrichSummary:
+            with store.write_lock(wait=wait):
+                return enrich_snapshot(store, snap.manifest, on_progress=on_progress,
+                                       cancel=cancel)
+
+        summary = _when_free(run, lambda message: progress.report(0, 0, message), cancel)
+        progress.end(f"{summary.blobs} files, {summary.symbols} symbols")
+        return summary
+    except Cancelled:
+        progress.end("cancelled")
+        raise
+    except BaseException as exc:
+        progress.end(f"failed: {exc}")
+        raise
+    finally:
+        repo.job = None
+        repo.index_lock.release()
+
+
+def update_symbols(host: IndexHost, repo: Repo, cancel: CancelToken | None = None) -> None:
+    """Enrich the working tree's snapshot and bring its symbol index up to date (worker)."""
+    cancel = cancel or host.new_cancel_token()
+    snap = repo.worktree
+    if snap is None:
+        repo.symbols_ready.set()
+        return
+    try:
+        enrich_repo(host, repo, snap, title=f"Symbols of {repo.root.name}", lazy_progress=True,
+                    cancel=cancel)
+        with _held(repo.symbols_lock, cancel):
+            index = repo.cached_symbols(WORKTREE)
+            if index is None or index.snapshot is not snap:
+                repo._build_symbols(snap, cancel)
+    finally:
+        repo.symbols_ready.set()  # answered from whatever there is, even after a failure
+
+
+def warm_symbols(host: IndexHost, repo: Repo) -> None:
+    """(worker) At opening: the symbol index of the existing snapshot, if it was enriched,
+    while the pipeline brings the working tree up to date."""
+    snap = repo.worktree
+    cancel = host.new_cancel_token()
+    try:
+        with _held(repo.symbols_lock, cancel):
+            if snap is None or repo.cached_symbols(WORKTREE) is not None:
+                return
+            index = repo._build_symbols(snap, cancel)
+        if index.complete:
+            repo.symbols_ready.set()
+    except (Cancelled, InterruptedError):
+        pass
+    except Exception:
+        logger.exception("loading the symbols of %s failed", repo.root)
+
+
+def _when_free(run: Callable[[bool], T], on_wait: Callable[[str], None],
+               cancel: CancelToken) -> T:
+    """run(wait=False), retried (cancellably) while another process holds the index's write
+    lock."""
     told = False
     deadline = time.monotonic() + BUSY_GIVE_UP_SECONDS
     while True:
         try:
-            return ws.index(rev, on_progress=on_progress, cancel=cancel, wait=False)
+            return run(False)
         except IndexBusyError as exc:
             if time.monotonic() > deadline:
                 raise
@@ -261,7 +469,7 @@ def open_folder(host: IndexHost, folder: Folder, repos: dict[Path, Repo],
 
 
 def initial_index(host: IndexHost, repo: Repo) -> None:
-    """Index the working tree of a newly opened repository (worker thread)."""
+    """Index the working tree of a newly opened repository, then its symbols (worker)."""
     try:
         index_repo(host, repo, None, title=f"Indexing {repo.root.name}", reason="indexed")
         repo.error = None
@@ -274,7 +482,18 @@ def initial_index(host: IndexHost, repo: Repo) -> None:
         raise
     finally:
         repo.ready.set()
-    host.warm_symbols(repo)
+        _symbols_after_index(host, repo)
+
+
+def _symbols_after_index(host: IndexHost, repo: Repo) -> None:
+    try:
+        update_symbols(host, repo)
+    except (Cancelled, InterruptedError):
+        pass
+    except CodeloupeError as exc:
+        logger.warning("the symbols of %s could not be updated: %s", repo.root, exc)
+    except Exception:
+        logger.exception("updating the symbols of %s crashed", repo.root)
 
 
 def request_reindex(host: IndexHost, repo: Repo, pool: Any) -> None:
@@ -343,7 +562,7 @@ def _reindex_loop(host: IndexHost, repo: Repo) -> None:
                 logger.exception("re-indexing %s crashed", repo.root)
             finally:
                 repo.ready.set()
-            host.warm_symbols(repo)
+            _symbols_after_index(host, repo)
             with repo.state_lock:
                 if not repo.reindex_pending or host.closing.is_set():
                     repo.reindex_running = False

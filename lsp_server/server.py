@@ -2,17 +2,20 @@
 
 Threads: the asyncio event loop only parses messages, validates parameters and sends; every
 engine call runs in `request_pool` (searches, symbols, status) or `index_pool` (indexing,
-symbol warm-up). Anything a worker thread sends goes through `post`, onto the loop.
+chunks and symbols, at a lower OS priority), and answers are serialised to JSON there too.
+Anything a worker thread sends goes through `post`, onto the loop.
 
 This module holds the server object and its plumbing; `handlers.py` the LSP methods;
-`repos.py` folders, repositories and indexing; `search.py` the search; `symbols_cache.py`
-the symbols.
+`repos.py` folders, repositories and indexing; `search.py` the search; `symbols.py` the
+symbols; `mcp_tools.py` the same engine for AI agents over MCP (`codeloupe mcp`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
+import json
 import logging
 import os
 import posixpath
@@ -33,6 +36,7 @@ from pygls.exceptions import (
     JsonRpcInvalidParams,
     JsonRpcRequestCancelled,
 )
+from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import (
     JsonRPCNotification,
@@ -71,6 +75,14 @@ WORKSPACE_SYMBOL_LIMIT = 500
 SAVE_DEBOUNCE = 0.3
 WATCH_DEBOUNCE = 0.5
 DEBOUNCE_MAX_WAIT = 3.0
+BACKGROUND_NICENESS = 10  # indexing threads (the engine's worker processes are niced too)
+# A request releases and retakes the GIL a dozen times (I/O, SQLite, locks); each time an
+# indexing thread holds it, Python makes the request wait up to this long (default 5 ms).
+SWITCH_INTERVAL = 0.001
+
+
+class RawJSON(str):
+    """A response result already serialised to JSON (by a worker thread): sent as it is."""
 
 
 class _Ignored:
@@ -130,6 +142,37 @@ class CodeloupeProtocol(LanguageServerProtocol):
             return
         super().handle_message(message)
 
+    def _send_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
+        """Results go out as plain JSON: pygls would first walk the whole result with cattrs
+        (tens of milliseconds for a large one, on the event loop). LSP types inside are still
+        converted, lazily, by `json.dumps`'s default hook."""
+        if error is not None or self._result_types.get(msg_id) is not None:
+            super()._send_response(msg_id, result, error)
+            return
+        self._result_types.pop(msg_id, None)
+        payload = result if isinstance(result, RawJSON) else json.dumps(
+            result, default=self._serialize_message)
+        self._write_body(f'{{"jsonrpc":"2.0","id":{json.dumps(msg_id)},"result":{payload}}}')
+
+    def _write_body(self, body: str) -> None:
+        if self.writer is None:
+            logger.error("cannot send a response: no transport")
+            return
+        data = body.encode(self.CHARSET)
+        if self._include_headers:
+            data = (f"Content-Length: {len(data)}\r\n"
+                    f"Content-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
+                    ).encode() + data
+        try:
+            written = self.writer.write(data)
+            if inspect.isawaitable(written):
+                asyncio.ensure_future(written)
+        except BrokenPipeError:
+            raise
+        except Exception as exc:
+            logger.exception("sending a response failed")
+            self._server._report_server_error(exc, JsonRpcInternalError)
+
 
 def plain_json_converter() -> cattrs.Converter:
     """lsprotocol's converter, leaving the params and results of non-LSP messages as plain
@@ -168,11 +211,27 @@ class CodeloupeServer(LanguageServer):
         self.cancel_tokens: weakref.WeakSet[CancelToken] = weakref.WeakSet()
         self.closing = threading.Event()
         self.request_pool = ThreadPoolExecutor(4, thread_name_prefix="codeloupe-request")
-        self.index_pool = ThreadPoolExecutor(3, thread_name_prefix="codeloupe-index")
-        self._warming: set[Path] = set()
+        self.index_pool = ThreadPoolExecutor(3, thread_name_prefix="codeloupe-index",
+                                             initializer=_background_thread)
         self._closed = False
         self._pending_folders: list[Folder] = []
         self.exit_code = 0
+
+    def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
+        """pygls' stdio loop, reading stdin in chunks (see `_ChunkedStdin`)."""
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        reader = _ChunkedStdin(stdin or sys.stdin.buffer, self.thread_pool)
+        try:
+            asyncio.run(run_async(stop_event=self._stop_event, reader=reader,
+                                  protocol=self.protocol, logger=logger,
+                                  error_handler=self.report_server_error))
+        except BrokenPipeError:
+            logger.error("the connection to the client is lost; shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
 
     # --- plumbing between threads and the loop -----------------------------------------
     def post(self, fn: Callable[..., Any], *args: Any) -> None:
@@ -191,6 +250,11 @@ class CodeloupeServer(LanguageServer):
 
     def notify(self, method: str, params: Any) -> None:
         self.post(self.protocol.notify, method, params)
+
+    def send_progress_json(self, token: Any, value: str) -> None:
+        """(loop) `$/progress` with a value already serialised (streamed partial results)."""
+        self.protocol._write_body(f'{{"jsonrpc":"2.0","method":"$/progress","params":'
+                                  f'{{"token":{json.dumps(token)},"value":{value}}}}}')
 
     def show(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
         self.post(self.window_show_message, types.ShowMessageParams(type=kind, message=message))
@@ -224,6 +288,15 @@ class CodeloupeServer(LanguageServer):
             cancel.cancel()
             raise
 
+    async def in_thread_json(self, fn: Callable[..., Any], *args: Any,
+                             pool: ThreadPoolExecutor | None = None) -> RawJSON:
+        """`in_thread`, with the result serialised to JSON in the worker too: a large answer
+        never holds the event loop."""
+        def work(cancel: CancelToken, *inner: Any) -> RawJSON:
+            return RawJSON(json.dumps(fn(cancel, *inner)))
+
+        return await self.in_thread(work, *args, pool=pool)
+
     # --- callbacks from repos.py ---------------------------------------------------------
     def index_changed(self, repo: Repo, name: str, snap: Snapshot, reason: str) -> None:
         record = repo.ws.store.catalog.snapshot(name)
@@ -233,26 +306,9 @@ class CodeloupeServer(LanguageServer):
                                                                  reason))
 
     def warm_symbols(self, repo: Repo) -> None:
-        if self.closing.is_set() or repo.root in self._warming:
-            return
-        self._warming.add(repo.root)
-
-        def warm() -> None:
-            try:
-                snap = repo.worktree
-                if snap is not None and not self.closing.is_set():
-                    repo.symbol_index(snap, self.encoding, self.new_cancel_token())
-            except (InterruptedError, Cancelled):
-                pass
-            except Exception:
-                logger.exception("building the symbols of %s failed", repo.root)
-            finally:
-                self._warming.discard(repo.root)
-
-        try:
-            self.index_pool.submit(warm)
-        except RuntimeError:
-            self._warming.discard(repo.root)
+        """Load the symbol index of an existing snapshot in the background."""
+        with contextlib.suppress(RuntimeError):  # shutting down
+            self.index_pool.submit(repos_mod.warm_symbols, self, repo)
 
     # --- folders -------------------------------------------------------------------------
     def add_folder(self, uri: str, name: str | None) -> None:
@@ -301,6 +357,8 @@ class CodeloupeServer(LanguageServer):
                     folder, WORKTREE, shared.worktree, record, "opened"))
             return
         self._start_watcher(repo)
+        if repo.worktree is not None:
+            self.warm_symbols(repo)
         try:
             repos_mod.initial_index(self, repo)
         except CodeloupeError as exc:
@@ -311,7 +369,7 @@ class CodeloupeServer(LanguageServer):
             return
         try:
             watcher = RepoWatcher(
-                repo.root, lambda kind, path: self.post(self.file_changed, repo, kind, path),
+                repo.root, lambda kind, path: self.file_changed(repo, kind, path),
                 ignored=[repo.ws.store.directory])
             watcher.start()
         except Exception as exc:  # inotify limits, vanished folder: search still works
@@ -335,11 +393,26 @@ class CodeloupeServer(LanguageServer):
         self.retired.append(repo)  # closed at shutdown: a worker may still be using it
 
     def file_changed(self, repo: Repo, kind: str, path: str) -> None:
-        """(loop) A watched file or ref changed."""
-        if kind == "worktree" and len(repo.changed_paths) < repos_mod.MAX_CHANGED_PATHS:
-            repo.changed_paths.add(path)
-        else:
-            repo.force_reindex = True
+        """(watcher thread) A watched file or ref changed. The bookkeeping is done here; the
+        loop hears once per burst (a `git checkout` of 10,000 files must not queue 10,000
+        callbacks on it)."""
+        if kind == "worktree":
+            with contextlib.suppress(ValueError):  # requests read it from disk until indexed
+                repo.mark_dirty(Path(path).relative_to(repo.root).as_posix())
+        with repo.state_lock:
+            if kind == "worktree" and len(repo.changed_paths) < repos_mod.MAX_CHANGED_PATHS:
+                repo.changed_paths.add(path)
+            else:
+                repo.force_reindex = True
+            if repo.watch_posted:
+                return
+            repo.watch_posted = True
+        self.post(self._watched, repo)
+
+    def _watched(self, repo: Repo) -> None:
+        """(loop) Events arrived since the last call."""
+        with repo.state_lock:
+            repo.watch_posted = False
         self.debounce_reindex(repo, WATCH_DEBOUNCE)
 
     def debounce_reindex(self, repo: Repo, delay: float, force: bool = False) -> None:
@@ -347,7 +420,9 @@ class CodeloupeServer(LanguageServer):
         first of a burst."""
         if self.closing.is_set() or self.loop is None or repo.root not in self.repos:
             return
-        repo.force_reindex = repo.force_reindex or force
+        if force:
+            with repo.state_lock:
+                repo.force_reindex = True
         now = self.loop.time()
         if repo.debounce_handle is not None:
             repo.debounce_handle.cancel()
@@ -358,8 +433,9 @@ class CodeloupeServer(LanguageServer):
         def fire() -> None:
             repo.debounce_handle = None
             repo.debounce_first = None
-            paths, repo.changed_paths = repo.changed_paths, set()
-            force, repo.force_reindex = repo.force_reindex, False
+            with repo.state_lock:
+                paths, repo.changed_paths = repo.changed_paths, set()
+                force, repo.force_reindex = repo.force_reindex, False
             if not self.closing.is_set():
                 with contextlib.suppress(RuntimeError):  # shutting down
                     self.index_pool.submit(repos_mod.reindex_after_events, self, repo, paths,
@@ -507,7 +583,7 @@ class CodeloupeServer(LanguageServer):
             if found is None:
                 continue
             repo, rel = found
-            out.setdefault(repo.root, []).append(Buffer(uri, rel, text, dirty))
+            out.setdefault(repo.root, []).append(Buffer.of_text(uri, rel, text, dirty))
         return out
 
     # --- shutdown ------------------------------------------------------------------------
@@ -539,6 +615,51 @@ class CodeloupeServer(LanguageServer):
             except Exception:
                 logger.exception("closing the index of %s failed", repo.root)
         logger.info("codeloupe server closed")
+
+
+class _ChunkedStdin:
+    """stdin for pygls' message loop, read in chunks of up to 64 KiB: a request costs one
+    hop to a reader thread and back instead of three (header line, blank line, body), which
+    adds up on a busy machine."""
+
+    def __init__(self, stdin: Any, executor: ThreadPoolExecutor) -> None:
+        self.fd = stdin.fileno()
+        self.executor = executor
+        self.buffer = bytearray()
+        self.eof = False
+
+    async def _fill(self) -> None:
+        chunk = await asyncio.get_running_loop().run_in_executor(self.executor, os.read,
+                                                                 self.fd, 1 << 16)
+        if chunk:
+            self.buffer += chunk
+        else:
+            self.eof = True
+
+    async def readline(self) -> bytes:
+        while True:
+            end = self.buffer.find(b"\n")
+            if end >= 0 or self.eof:
+                end = end + 1 if end >= 0 else len(self.buffer)
+                line = bytes(self.buffer[:end])
+                del self.buffer[:end]
+                return line
+            await self._fill()
+
+    async def readexactly(self, n: int) -> bytes:
+        while len(self.buffer) < n and not self.eof:
+            await self._fill()
+        data = bytes(self.buffer[:n])
+        del self.buffer[:n]
+        return data
+
+
+def _background_thread() -> None:
+    """Indexing threads run at a lower OS priority than the loop and the request threads, so
+    a request gets the CPU (and then the GIL) first on a busy machine. (Linux: a thread's own
+    niceness; elsewhere nothing.)"""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICENESS)
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -596,6 +717,7 @@ def serve(tcp: str | None = None, *, ls: CodeloupeServer | None = None) -> int:
         host, sep, port = tcp.rpartition(":")
         if not sep or not port.isdigit():
             raise ValueError(f"--tcp wants HOST:PORT, got {tcp!r}")
+    sys.setswitchinterval(SWITCH_INTERVAL)
     ls = ls or create_server()
     try:
         if tcp:

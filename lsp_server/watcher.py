@@ -6,6 +6,7 @@ server's event loop, which debounces and schedules the work.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Callable
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 IGNORED_EVENTS = {EVENT_TYPE_OPENED, EVENT_TYPE_CLOSED, EVENT_TYPE_CLOSED_NO_WRITE,
                   EVENT_TYPE_ATTRIB}
 # Asked of inotify itself (see indexer.watch_events): changes only, never reads.
+WATCHER_NICENESS = 10
 
 
 def classify(root: Path, path: str, ignored: tuple[str, ...] = ()) -> str | None:
@@ -92,6 +94,11 @@ class RepoWatcher:
 
     def start(self) -> None:
         self.observer.start()
+        # A burst of events (a checkout, a build) is parsed by these threads in Python: they
+        # run at a lower OS priority than the threads answering requests.
+        for thread in [self.observer, *self.observer.emitters]:
+            with contextlib.suppress(OSError, AttributeError, TypeError):
+                os.setpriority(os.PRIO_PROCESS, thread.native_id, WATCHER_NICENESS)
 
     def stop(self, timeout: float = 5.0) -> None:
         try:

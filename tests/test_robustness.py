@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from indexer.errors import IndexBusyError, RepositoryError
+from indexer.ingest import WorktreeScan
 from indexer.repo import GitRepo
 from indexer.search import SearchOptions
 from indexer.workspace import Workspace
@@ -75,8 +76,10 @@ def _hits_no_refresh(ws: Workspace, pattern: str) -> set[tuple[str, int]]:
 
 def test_files_vanishing_mid_index_are_counted_not_fatal(tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    # Clean files: git vouches for them when listing, and they are read while storing blobs.
+    # Clean files come from HEAD's snapshot (git objects); edited ones are read from disk.
     repo = make_repo(tmp_path / "repo", {"keep.py": "keep = 1\n", "gone.py": "gone = 1\n"})
+    (repo / "keep.py").write_text("keep = 2\n")
+    (repo / "gone.py").write_text("gone = 2\n")
     real_read = GitRepo.read_worktree_file
 
     def vanish(self: GitRepo, path: str) -> bytes | None:
@@ -86,9 +89,11 @@ def test_files_vanishing_mid_index_are_counted_not_fatal(tmp_path: Path,
 
     monkeypatch.setattr(GitRepo, "read_worktree_file", vanish)
     ws = Workspace.open(repo, index_dir=tmp_path / "index")
-    summary = ws.index(None)
-    assert summary.skipped.get("vanished") == 1
-    assert _hits(ws, "keep") == {("keep.py", 1)}
+    scan = WorktreeScan(ws.repo, ws.store)  # git status lists it; it is gone when read
+    assert scan.vanished == 1
+    assert scan.overlay is not None and scan.overlay["gone.py"] is None
+    ws.index(None)
+    assert _hits(ws, "keep|gone") == {("keep.py", 1)}
 
 
 def test_paths_outside_the_repository_are_refused(tmp_path: Path) -> None:

@@ -395,6 +395,16 @@ def serve(tcp: str | None, stdio: bool, log_file: str | None) -> None:
 
 
 @cli.command()
+@repo_option
+@index_dir_option
+def mcp(repo: str | None, index_dir: str | None) -> None:
+    """Serve search and symbols to AI agents: a Model Context Protocol server on stdio."""
+    from lsp_server.mcp_tools import main as mcp_main
+
+    sys.exit(mcp_main(repo, index_dir))
+
+
+@cli.command()
 @click.option("--index-root", type=click.Path(file_okay=False), default=None,
               help="Serve the indexes under this folder (default: the user cache).")
 @click.option("--stop", is_flag=True, help="Stop the running daemon.")
@@ -415,6 +425,11 @@ def daemon(index_root: str | None, stop: bool, idle: float | None) -> None:
 from indexer.cli.gloss_command import gloss  # noqa: E402 - needs the helpers above
 
 cli.add_command(gloss)
+
+from indexer.cli.maintenance import doctor, gc, watch  # noqa: E402 - needs the helpers above
+
+for _command in (gc, doctor, watch):
+    cli.add_command(_command)
 
 
 def main() -> None:

@@ -37,6 +37,9 @@ CREATE TABLE IF NOT EXISTS snapshots(
 CREATE TABLE IF NOT EXISTS dirty_files(   -- stat cache of modified/untracked files
     path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, inode INTEGER, oid TEXT
 );
+CREATE TABLE IF NOT EXISTS worktree_overlay(  -- the working tree's paths that differ from HEAD
+    path TEXT PRIMARY KEY, oid TEXT              -- oid NULL: the path is gone
+);
 """
 
 
@@ -123,7 +126,8 @@ class Catalog:
     def put_snapshot(self, name: str, commit_id: str | None, manifest: str, files: int,
                      nbytes: int, skipped: dict[str, int],
                      dirty_files: Iterable[tuple[str, int, int, int, str]] | None = None,
-                     parent: str | None = None) -> None:
+                     parent: str | None = None,
+                     overlay: Iterable[tuple[str, str | None]] | None = None) -> None:
         with self.transaction():
             self.db.execute(
                 "INSERT OR REPLACE INTO snapshots(name, commit_id, manifest, files, bytes, "
@@ -133,9 +137,16 @@ class Catalog:
             if dirty_files is not None:
                 self.db.execute("DELETE FROM dirty_files")
                 self.db.executemany("INSERT INTO dirty_files VALUES(?,?,?,?,?)", dirty_files)
+            if overlay is not None:  # replaced with the working tree's snapshot, atomically
+                self.db.execute("DELETE FROM worktree_overlay")
+                self.db.executemany("INSERT INTO worktree_overlay VALUES(?,?)", overlay)
 
     def dirty_files(self) -> dict[str, tuple[int, int, int, str]]:
         return {row[0]: row[1:] for row in self.db.execute("SELECT * FROM dirty_files")}
+
+    def worktree_overlay(self) -> dict[str, str | None]:
+        """path -> blob id (None: gone) of the working tree's last snapshot, relative to HEAD."""
+        return dict(self.db.execute("SELECT path, oid FROM worktree_overlay"))
 
     def transaction(self) -> _Transaction:
         return _Transaction(self.db)

@@ -7,6 +7,8 @@ Layout (outside the working tree, so file watching never sees index writes):
     <index dir>/trigram/         tantivy trigram index, one document per blob
     <index dir>/manifests/       one immutable file per snapshot version
     <index dir>/write.lock       one writer at a time (flock; released if the process dies)
+    <index dir>/trigram.current  (after a rebuild by gc or doctor) names the live trigram
+                                 directory; `lexical.current` likewise
 """
 
 from __future__ import annotations
@@ -49,18 +51,49 @@ class IndexStore:
         self.packs = PackReader(directory / "packs")
         self._trigrams: TrigramIndex | None = None
         self._chunks: ChunkStore | None = None
+        self._manifests: dict[str, Manifest] = {}  # name -> manifest (see load_manifest)
 
     @property
     def trigrams(self) -> TrigramIndex:
         if self._trigrams is None:
-            self._trigrams = TrigramIndex(self.directory / "trigram")
+            self._trigrams = TrigramIndex(self.tantivy_dir("trigram"))
         return self._trigrams
 
     @property
     def chunks(self) -> ChunkStore:
         if self._chunks is None:
-            self._chunks = ChunkStore(self.catalog.db, self.directory / "lexical")
+            self._chunks = ChunkStore(self.catalog.db, self.tantivy_dir("lexical"))
         return self._chunks
+
+    def tantivy_dir(self, name: str) -> Path:
+        """The live directory of the tantivy index `name` ('trigram' or 'lexical'). A rebuilt
+        index is written to a new directory and swapped in by replacing the one-line file
+        `<name>.current` (an atomic rename), so readers see the old index or the new one."""
+        try:
+            return self.directory / (self.directory / f"{name}.current").read_text().strip()
+        except FileNotFoundError:
+            return self.directory / name
+
+    def finish_writes(self) -> None:
+        """Close the trigram writer, if open: commit what is left and wait for the segment
+        merges its commits started (after a snapshot is visible, not before)."""
+        if self._trigrams is not None:
+            self._trigrams.close_writer()
+
+    def refresh_readers(self) -> None:
+        """Make opened tantivy readers see every commit made so far, by any process. Writers
+        commit tantivy before the catalog names a blob, so a reader that has just read a
+        snapshot row and then refreshes sees every document that snapshot needs (tantivy's
+        own reload after another process's commit comes with a delay)."""
+        if self._trigrams is not None:
+            self._trigrams.index.reload()
+        if self._chunks is not None and self._chunks._lexical is not None:
+            self._chunks._lexical.reload()
+
+    def reopen_tantivy(self) -> None:
+        """Forget opened tantivy indexes (after a swap, or to drop a writer's state)."""
+        self._trigrams = None
+        self._chunks = None
 
     @property
     def pack_dir(self) -> Path:
@@ -69,8 +102,22 @@ class IndexStore:
     def manifest_path(self, name: str) -> Path:
         return self.directory / "manifests" / name
 
-    def load_manifest(self, record: SnapshotRecord) -> Manifest:
-        return Manifest.read(self.manifest_path(record.manifest))
+    def load_manifest(self, record: SnapshotRecord, cached: bool = False) -> Manifest:
+        """A snapshot's manifest. `cached`: from (and into) a small in-memory cache keyed by
+        file name (manifests are immutable and names never reused); for callers that only
+        read it, such as a fork's base: a watcher forks HEAD's manifest on every save."""
+        if cached and record.manifest in self._manifests:
+            return self._manifests[record.manifest]
+        manifest = Manifest.read(self.manifest_path(record.manifest))
+        if cached:
+            self.remember_manifest(record.manifest, manifest)
+        return manifest
+
+    def remember_manifest(self, name: str, manifest: Manifest) -> None:
+        """Keep a manifest just written (never to be changed again) for the next fork."""
+        self._manifests[name] = manifest
+        while len(self._manifests) > 2:
+            self._manifests.pop(next(iter(self._manifests)))
 
     def size_bytes(self) -> int:
         total = 0

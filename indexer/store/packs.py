@@ -18,13 +18,24 @@ def pack_path(directory: Path, pack_no: int) -> Path:
     return directory / f"pack-{pack_no:06d}.bin"
 
 
+def pack_numbers(directory: Path) -> list[int]:
+    """The numbers of the pack files in `directory`, in order."""
+    return sorted(int(p.stem.split("-")[1]) for p in directory.glob("pack-*.bin"))
+
+
 class PackWriter:
-    def __init__(self, directory: Path, max_pack_bytes: int = 1 << 30) -> None:
+    """Appends to the newest pack. Pack numbers only grow (gc and doctor leave the highest
+    number in place), so a stale (pack, offset) can name missing bytes, never other bytes.
+    `fresh`: start a new pack after the newest (gc writes compacted blobs there)."""
+
+    def __init__(self, directory: Path, max_pack_bytes: int = 1 << 30,
+                 fresh: bool = False) -> None:
         self.directory = directory
         self.max_pack_bytes = max_pack_bytes
         directory.mkdir(parents=True, exist_ok=True)
-        existing = sorted(directory.glob("pack-*.bin"))
-        self.pack_no = int(existing[-1].stem.split("-")[1]) if existing else 1
+        existing = pack_numbers(directory)
+        self.pack_no = (existing[-1] if existing else 0) + 1 if fresh else (
+            existing[-1] if existing else 1)
         self._open()
 
     def _open(self) -> None:

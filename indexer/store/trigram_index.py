@@ -53,12 +53,17 @@ class TrigramIndex:
             self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
         _register_tokenizers(self.index)
         self._writer: tantivy.IndexWriter | None = None
+        self._uncommitted = False
 
     # --- writing ---
-    def writer(self) -> tantivy.IndexWriter:
+    def writer(self, expected_docs: int | None = None) -> tantivy.IndexWriter:
+        """The index's writer, opened on first use. A few documents (a fork, a saved file) get
+        one indexing thread: each thread writes a segment of its own, and every segment costs
+        a round of fsyncs at commit."""
         if self._writer is None:
-            heap = 256_000_000 if self.path is not None else 15_000_000
-            self._writer = self.index.writer(heap_size=heap, num_threads=2 if self.path else 1)
+            small = self.path is None or (expected_docs is not None and expected_docs < 2000)
+            self._writer = self.index.writer(heap_size=50_000_000 if small else 256_000_000,
+                                             num_threads=1 if small else 2)
         return self._writer
 
     def add(self, blob_no: int, text: str) -> None:
@@ -67,14 +72,18 @@ class TrigramIndex:
         if len(text) < 3:
             doc.add_text(FLAGS, TINY)
         self.writer().add_document(doc)
+        self._uncommitted = True
 
     def commit(self) -> None:
         if self._writer is not None:
             self._writer.commit()
+            self._uncommitted = False
 
     def close_writer(self) -> None:
         if self._writer is not None:
-            self._writer.commit()
+            if self._uncommitted:  # a commit with nothing new still costs its fsyncs
+                self._writer.commit()
+                self._uncommitted = False
             self._writer.wait_merging_threads()
             self._writer = None
 
@@ -82,6 +91,7 @@ class TrigramIndex:
         if self._writer is not None:
             self._writer.rollback()
             self._writer = None
+            self._uncommitted = False
 
     # --- reading ---
     def to_tantivy(self, query: Query, lowered: bool) -> tantivy.Query:

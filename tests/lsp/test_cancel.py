@@ -17,6 +17,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 
 from indexer.store.index_store import index_dir_for
+from tests.conftest import make_repo
 from tests.lsp.conftest import build_repo, start_session, stop_session
 
 
@@ -64,4 +65,32 @@ async def test_cancel_search_and_indexing(tmp_path: Path) -> None:
     finally:
         if fd is not None:
             os.close(fd)
+        assert await stop_session(session) == 0
+
+
+@pytest.mark.asyncio
+async def test_cancel_a_long_search(tmp_path: Path) -> None:
+    """`$/cancelRequest` stops a search that is running (not just waiting): the answer is
+    RequestCancelled, promptly, and the server goes on serving."""
+    line = "alpha beta gamma delta {n}\n"
+    files = {f"logs/part{k:02}.txt": "".join(line.format(n=n) for n in range(30_000))
+             for k in range(12)}  # 12 files, 360,000 matching lines
+    repo = make_repo(tmp_path / "logs", files)
+    session, client = await start_session(repo, tmp_path / "index")
+    try:
+        await session.wait_indexed()
+        loop = asyncio.get_running_loop()
+        pending = asyncio.ensure_future(client.protocol.send_request_async(
+            "codeloupe/search", {"query": "beta", "maxResults": 1_000_000},
+            msg_id="long-search"))
+        await asyncio.sleep(0.5)
+        assert not pending.done(), "the search finished before it could be cancelled"
+        cancelled_at = loop.time()
+        client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="long-search"))
+        with pytest.raises(JsonRpcRequestCancelled):
+            await asyncio.wait_for(pending, 20)
+        assert loop.time() - cancelled_at < 3.0
+        small = await session.search(query="delta 29999", maxResults=5)
+        assert small["stats"]["matchedLines"] == 5 and small["limitHit"] is True
+    finally:
         assert await stop_session(session) == 0

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcInvalidParams
 
 from lsp_server.server import CUSTOM_METHODS
 from tests.lsp.conftest import UNICODE_LINE, Session
@@ -91,8 +91,9 @@ async def test_workspace_symbol_resolve_gives_the_full_range(session: Session) -
     result = await session.client.workspace_symbol_async(
         types.WorkspaceSymbolParams(query="WidgetFactory"))
     resolved = await session.client.workspace_symbol_resolve_async(result[0])
+    # whole lines: from the class's first line to the start of the line after its last
     assert resolved.location.range.start == types.Position(line=0, character=0)
-    assert resolved.location.range.end.line == 2
+    assert resolved.location.range.end == types.Position(line=3, character=0)
 
 
 async def test_codeloupe_symbols_kind_filter_and_rev(session: Session) -> None:
@@ -204,6 +205,42 @@ async def test_unsaved_buffer_is_searched(session: Session) -> None:
     assert closed["results"] == []
 
 
+async def test_symbols_of_an_unsaved_buffer(session: Session) -> None:
+    path = session.repo / "src/app.js"
+    uri = path.as_uri()
+    text = path.read_text()
+    client = session.client
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(uri=uri, language_id="javascript", version=1,
+                                             text=text)))
+    edited = text.replace("function startServer(port) {",
+                          "function startServer(port) {\n  function ünsavedHelperFn() {}")
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=edited)]))
+    try:
+        found = await session.client.workspace_symbol_async(
+            types.WorkspaceSymbolParams(query="nsavedHelperFn"))
+        assert [s.name for s in found] == ["ünsavedHelperFn"]
+        assert found[0].location.uri == uri
+        assert found[0].location.range.start == types.Position(line=1, character=11)
+        assert found[0].location.range.end == types.Position(line=1, character=26)
+        assert found[0].container_name == "startServer"
+        detailed = await session.request("codeloupe/symbols", {"query": "ünsavedHelperFn"})
+        assert detailed["symbols"][0]["signature"].startswith("function ünsavedHelperFn")
+        # the rest of the buffer's file still answers, from the buffer's positions
+        server = await session.client.workspace_symbol_async(
+            types.WorkspaceSymbolParams(query="startServer"))
+        assert server[0].location.range.start == types.Position(line=0, character=9)
+        assert "ünsavedHelperFn" not in path.read_text()  # nothing was written
+    finally:
+        client.text_document_did_close(types.DidCloseTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=uri)))
+    closed = await session.client.workspace_symbol_async(
+        types.WorkspaceSymbolParams(query="ünsavedHelperFn"))
+    assert "ünsavedHelperFn" not in [s.name for s in closed]
+
+
 async def test_partial_results_stream_through_progress(session: Session) -> None:
     token = "search-partial-1"
     response = await session.search(query="target", partialResultToken=token)
@@ -252,14 +289,22 @@ async def test_malformed_params_are_invalid_params(session: Session) -> None:
         await session.search(query="x", maxResults=0)
     with pytest.raises(JsonRpcInvalidParams, match="invalid params"):
         await session.request_raw("workspace/symbol", {"notAQuery": 7})
+    with pytest.raises(JsonRpcInvalidParams, match="workspace/symbol: invalid params"):
+        await session.request_raw("workspace/symbol", "not an object")
+    with pytest.raises(JsonRpcInvalidParams, match="'kinds' holds values"):
+        await session.request("codeloupe/symbols", {"query": "x", "kinds": [0, 99]})
+    with pytest.raises(JsonRpcInvalidParams, match="'limit' must be between"):
+        await session.request("codeloupe/symbols", {"query": "x", "limit": 10**9})
+    with pytest.raises(JsonRpcInvalidParams, match="'context' must be"):
+        await session.search(query="x", context="lots")
+    with pytest.raises(JsonRpcInvalidParams, match="'isRegex' must be true or false"):
+        await session.search(query="x", isRegex="yes")
+    with pytest.raises(JsonRpcInvalidParams, match="'paths' must be a list of strings"):
+        await session.search(query="x", paths=[1])
+    with pytest.raises(JsonRpcInvalidParams, match="'partialResultToken'"):
+        await session.search(query="x", partialResultToken={"a": 1})
     status = await session.request("codeloupe/status", {"checkFresh": False})
     assert status["folders"][0]["state"] == "ready"
-
-
-async def test_semantic_methods_are_not_available_yet(session: Session) -> None:
-    for method in ("codeloupe/ask", "codeloupe/context"):
-        with pytest.raises(JsonRpcException, match="not available yet"):
-            await session.request(method, {"question": "where is the config parsed?"})
 
 
 # --- status, branches, reindex, watching ----------------------------------------------------
@@ -320,6 +365,8 @@ async def test_protocol_doc_schemas_match_responses(session: Session) -> None:
         "codeloupe/status": {},
         "codeloupe/branches": {},
         "codeloupe/reindex": {},
+        "codeloupe/ask": {"query": "text size", "k": 2},
+        "codeloupe/context": {"task": "explain the text size code", "budget": 600},
     }
     for method, params in calls.items():
         assert not validate(params, docs[f"{method} params"]), method

@@ -1,0 +1,1 @@
+"""Index upkeep: garbage collection (`gc`), consistency checks and repair (`doctor`)."""

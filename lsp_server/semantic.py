@@ -1,0 +1,118 @@
+"""`codeloupe/ask` and `codeloupe/context`: thin adapters over the engine's semantic layer.
+
+Requests name files by URI; the engine wants repository paths, so this module converts (and
+refuses anything outside the workspace) and turns results back into URIs. A small backlog of
+unembedded chunks is embedded first; a large one is the background indexer's job, and the
+response says what share is embedded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from indexer.context.pack import ContextRequest, pack_context
+from indexer.errors import CodeloupeError
+from indexer.repo import WORKTREE
+from indexer.retrieval.semantic import AskRequest
+from lsp_server.params import Params, RequestFailed
+from lsp_server.positions import path_to_uri, to_path
+
+
+def _rev(value: str | None) -> str | None:
+    return None if value in (None, WORKTREE) else value
+
+
+def _repo_path(p: Params, ws, value: str, key: str) -> str:  # noqa: ANN001 - a Workspace
+    try:
+        return ws.relative_path(to_path(value))
+    except (ValueError, CodeloupeError) as exc:
+        raise p.error(f"'{key}': {exc}") from None
+
+
+def _scope_globs(target) -> tuple[str, ...]:  # noqa: ANN001 - a search Target
+    """A folder below the repository root only sees its own subtree."""
+    return tuple(g for scope in target.scopes if scope for g in (f"/{scope}", f"/{scope}/**"))
+
+
+def register(ls) -> None:  # noqa: ANN001 - the CodeloupeServer
+    @ls.feature("codeloupe/ask")
+    async def codeloupe_ask(ls, raw: Any) -> dict[str, Any]:  # noqa: ANN001
+        p = Params("codeloupe/ask", raw)
+        query = p.string("query", required=True, allow_empty=False)
+        folder = p.string("folder")
+        rev = p.string("rev", allow_empty=False)
+        globs = p.strings("globs")
+        languages = p.strings("languages")
+        k = p.integer("k", 10, minimum=1, maximum=300)
+
+        def work(cancel) -> dict[str, Any]:  # noqa: ANN001
+            results: list[dict[str, Any]] = []
+            embedded, notes = [], []
+            for target in ls.resolve_targets(p.method, cancel, folder, []):
+                ws = target.repo.ws
+                try:
+                    searcher = ws.semantic(_rev(rev))
+                    searcher.embed_small_backlog()
+                    response = searcher.ask(AskRequest(
+                        query, globs=(*globs, *_scope_globs(target)),
+                        languages=tuple(languages), k=k))
+                except CodeloupeError as exc:
+                    raise RequestFailed(message=f"{p.method}: {exc}") from None
+                embedded.append(response.embedded)
+                notes += response.notes
+                chunks = ws.store.chunks
+                for r in response.results:
+                    record = searcher.table.record(chunks, r.row)
+                    results.append({"uri": path_to_uri(ws.root / r.path),
+                                    "folder": target.folder.uri, **r.to_dict(),
+                                    "preview": record.signature or record.title})
+            results.sort(key=lambda r: -r["score"])  # several folders: best first overall
+            return {"rev": rev or WORKTREE, "embedded": min(embedded, default=1.0),
+                    "notes": notes, "results": results[:k]}
+
+        return await ls.in_thread(work)
+
+    @ls.feature("codeloupe/context")
+    async def codeloupe_context(ls, raw: Any) -> dict[str, Any]:  # noqa: ANN001
+        p = Params("codeloupe/context", raw)
+        task = p.string("task", required=True, allow_empty=False)
+        folder = p.string("folder")
+        rev = p.string("rev", allow_empty=False)
+        budget = p.integer("budget", None, minimum=1, maximum=1_000_000)
+        file = p.string("file")
+        line = p.integer("line", None, minimum=0)
+        fmt = p.string("format", "markdown")
+        instructions = p.string("instructions", "") or ""
+        open_files = p.strings("open")
+        selection = raw.get("selection") if isinstance(raw, dict) else None
+        if selection is not None and not (
+                isinstance(selection, dict) and isinstance(selection.get("uri"), str)
+                and isinstance(selection.get("range"), dict)):
+            raise p.error("'selection' must be {uri, range}")
+
+        def work(cancel) -> dict[str, Any]:  # noqa: ANN001
+            target = ls.resolve_targets(p.method, cancel, folder, [])[0]
+            ws = target.repo.ws
+            chosen = None
+            if selection is not None:
+                start, end = selection["range"].get("start", {}), selection["range"].get("end", {})
+                first, last = int(start.get("line", 0)) + 1, int(end.get("line", 0)) + 1
+                if last > first and int(end.get("character", 0)) == 0:
+                    last -= 1  # a selection ending at column 0 does not include that line
+                chosen = (_repo_path(p, ws, selection["uri"], "selection"), first, last)
+            request = ContextRequest(
+                task, budget=budget or ws.settings.context_budget,
+                file=_repo_path(p, ws, file, "file") if file else None,
+                line=None if line is None else line + 1, selection=chosen,
+                open_files=tuple(_repo_path(p, ws, f, "open") for f in open_files),
+                format=fmt or "markdown", instructions=instructions,
+                globs=_scope_globs(target))
+            try:
+                searcher = ws.semantic(_rev(rev))
+                searcher.embed_small_backlog()
+                pack = pack_context(searcher, request)
+            except CodeloupeError as exc:
+                raise RequestFailed(message=f"{p.method}: {exc}") from None
+            return {**pack.to_dict(), "folder": target.folder.uri}
+
+        return await ls.in_thread(work)
