@@ -55,7 +55,10 @@ def merge_blocks(blocks: list[Block], sources: dict[str, str]) -> list[Block]:
             if block.start_line <= current.end_line + 1:
                 grown.add(id(current))
                 current.end_line = max(current.end_line, block.end_line)
-                current.reasons += [r for r in block.reasons if r not in current.reasons]
+                fresh = [r for r in block.reasons if r not in current.reasons]
+                # the editor's own reasons (selection, cursor, definitions) read first
+                current.reasons = (fresh + current.reasons if block.priority < current.priority
+                                   else current.reasons + fresh)
                 current.symbol = ", ".join(s for s in dict.fromkeys(
                     (current.symbol + ", " + block.symbol).split(", ")) if s)
                 current.priority = min(current.priority, block.priority)

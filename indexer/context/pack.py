@@ -27,6 +27,7 @@ from indexer.context.blocks import (
 from indexer.context.render import FORMATS, block_dict, render, render_block
 from indexer.errors import CodeloupeError
 from indexer.gloss.tokens import count_tokens, encoding_name
+from indexer.repo import WORKTREE
 from indexer.retrieval.semantic import AskRequest, RankedChunk, SemanticSearcher
 
 MAX_DEFINITIONS = 8
@@ -102,7 +103,8 @@ class ContextPacker:
     @property
     def rev(self) -> str:
         snapshot = self.searcher.snapshot
-        return snapshot.commit or snapshot.name
+        # the working tree is not its HEAD commit: anchors say "worktree" (rendered bare)
+        return snapshot.name if snapshot.name == WORKTREE else (snapshot.commit or snapshot.name)
 
     def source(self, path: str) -> str:
         if path not in self._sources:
