@@ -5,39 +5,11 @@ from __future__ import annotations
 import json
 import sys
 import threading
-from contextlib import contextmanager
 
 import click
 
 from indexer.cli import _fail, _open_workspace, index_dir_option, repo_option, rev_option
-
-
-@contextmanager
-def _gloss_progress(enabled: bool):
-    """A rich progress bar on stderr (updated per chunk: model calls are slow)."""
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    with Progress(TextColumn("[bold]glossing"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), TimeRemainingColumn(),
-                  TextColumn("{task.description}", style="dim"),
-                  console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("", total=None)
-
-        def on_progress(done: int, total: int, message: str) -> None:
-            bar.update(task, completed=done, total=total, description=message[-50:])
-
-        yield on_progress
+from indexer.cli.progress import index_progress
 
 
 def _describe(report) -> list[str]:  # noqa: ANN001 - GlossReport
@@ -101,7 +73,6 @@ def gloss(provider: str | None, model: str | None, base_url: str | None, budget:
     Exit 1 when the model gave nothing although it was asked; 2 on a setup error."""
     from dataclasses import replace
 
-    from indexer.cli.progress import index_progress
     from indexer.config import load_settings
     from indexer.errors import CodeloupeError
     from indexer.gloss import gloss_snapshot
@@ -115,7 +86,8 @@ def gloss(provider: str | None, model: str | None, base_url: str | None, budget:
         settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
         with index_progress() as on_progress:  # chunks first, as every chunk command does
             ws.enrich(rev, on_progress=on_progress, on_wait=lambda m: click.echo(m, err=True))
-        with _gloss_progress(sys.stderr.isatty() and not dry_run) as on_progress:
+        with index_progress(sys.stderr.isatty() and not dry_run, "glossing", every=1) \
+                as on_progress:
             try:
                 report = gloss_snapshot(ws, rev, settings, budget=budget, dry_run=dry_run,
                                         cancel=cancel, progress=on_progress)

@@ -7,8 +7,9 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def index_progress(enabled: bool | None = None):
-    """Yield an on_progress(done, total, message) callback drawing a bar on stderr."""
+def index_progress(enabled: bool | None = None, label: str = "indexing", every: int = 64):
+    """Yield an on_progress(done, total, message) callback drawing a bar on stderr, redrawn
+    every `every` steps (1 for slow steps such as model calls)."""
     if enabled is None:
         enabled = sys.stderr.isatty()
     if not enabled:
@@ -25,14 +26,14 @@ def index_progress(enabled: bool | None = None):
     )
 
     console = Console(stderr=True)
-    with Progress(TextColumn("[bold]indexing"), BarColumn(), MofNCompleteColumn(),
+    with Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TimeRemainingColumn(),
                   TextColumn("{task.description}", style="dim"),
                   console=console, transient=True) as bar:
         task = bar.add_task("", total=None)
 
         def on_progress(done: int, total: int, message: str) -> None:
-            if done % 64 == 0 or done == total:
+            if done % every == 0 or done == total:
                 bar.update(task, completed=done, total=total, description=message[-50:])
 
         yield on_progress
