@@ -51,6 +51,21 @@ class DirtyFile:
     inode: int
 
 
+@dataclass(frozen=True, slots=True)
+class StatusRecord:
+    """One path of `git status --porcelain=v2`: kind '1' (changed), '2' (renamed), 'u'
+    (unmerged) or '?' (untracked); X (index vs HEAD) and Y (working tree vs index) states."""
+
+    kind: str
+    path: str
+    staged: str
+    worktree: str
+    mode_index: str
+    mode_worktree: str
+    oid_index: str
+    original: str | None  # a rename's old path
+
+
 class GitRepo:
     """A git repository on disk; every call runs the system git binary."""
 
@@ -169,32 +184,49 @@ class GitRepo:
             if mode == MODE_SYMLINK:
                 continue
             staged[path] = TreeEntry(path, oid if stage == "0" else None, mode)
-        status = self.git("status", "--porcelain=v2", "-z", "--untracked-files=all",
-                          "--ignore-submodules=all").stdout
-        records = status.split(b"\0")
+        for record in self.status_records():
+            path = record.path
+            if record.kind == "?":
+                if not path.endswith("/"):
+                    staged[path] = TreeEntry(path, None, "100644")
+                continue
+            mode = staged[path].mode if path in staged else "100644"
+            if record.worktree == "D":
+                staged.pop(path, None)
+            elif record.worktree != "." or record.kind == "u":
+                staged[path] = TreeEntry(path, None, mode)
+        return [staged[p] for p in sorted(staged)], submodules
+
+    def status_records(self, paths: Iterable[str] | None = None,
+                       no_renames: bool = False) -> Iterator[StatusRecord]:
+        """`git status --porcelain=v2` (untracked files listed one by one, submodules
+        ignored), parsed; with `paths`, only for those pathspecs (taken literally)."""
+        args = ["status", "--porcelain=v2", "-z", "--untracked-files=all",
+                "--ignore-submodules=all"] + (["--no-renames"] if no_renames else [])
+        if paths is not None:
+            args = ["--literal-pathspecs", *args, "--", *paths]
+        records = self.git(*args).stdout.split(b"\0")
         i = 0
         while i < len(records):
             record = records[i]
             i += 1
-            if not record:
-                continue
             tag = record[:1]
             if tag == b"?":
-                path = decode_path(record[2:])
-                if not path.endswith("/"):
-                    staged[path] = TreeEntry(path, None, "100644")
+                yield StatusRecord("?", decode_path(record[2:]), "?", "?", "", "", "", None)
             elif tag in (b"1", b"2", b"u"):
                 fields = record.split(b" ", {b"1": 8, b"2": 9, b"u": 10}[tag])
-                path = decode_path(fields[-1])
-                if tag == b"2":
-                    i += 1  # the rename's original path follows
-                worktree_state = fields[1].decode()[1]  # Y: working tree vs git's index
-                mode = staged[path].mode if path in staged else "100644"
-                if worktree_state == "D":
-                    staged.pop(path, None)
-                elif worktree_state != "." or tag == b"u":
-                    staged[path] = TreeEntry(path, None, mode)
-        return [staged[p] for p in sorted(staged)], submodules
+                original = None
+                if tag == b"2":  # a rename: the original path is the next record
+                    original = decode_path(records[i])
+                    i += 1
+                xy = fields[1].decode()
+                if tag == b"u":  # an unmerged path: only the working tree's mode matters
+                    yield StatusRecord("u", decode_path(fields[-1]), xy[0], xy[1], "",
+                                       fields[6].decode(), "", original)
+                else:
+                    yield StatusRecord(tag.decode(), decode_path(fields[-1]), xy[0], xy[1],
+                                       fields[4].decode(), fields[5].decode(),
+                                       fields[7].decode(), original)
 
     def read_worktree_file(self, path: str) -> bytes | None:
         """The bytes of a working-tree file, or None if it vanished or is not a regular file."""
