@@ -31,6 +31,7 @@ from indexer.repo import WORKTREE
 from indexer.retrieval.symbol_search import SymbolIndex
 from indexer.search import SearchOptions, SearchStats, compile_search
 from indexer.workspace import Snapshot, Workspace
+from lsp_server.search import first_matches, scope_globs
 
 try:  # mcp 2.x
     from mcp.server.mcpserver import MCPServer
@@ -109,7 +110,7 @@ class EngineTools:
                 matching = sum(1 for line in lines if line[3])
                 if count + matching > limit:
                     limit_hit = True
-                    lines = _first_matches(lines, limit - count)
+                    lines = first_matches(lines, limit - count)
                     matching = limit - count
                 if matching:
                     files.append({"path": _text(fm.path.encode("utf-8", "surrogateescape")),
@@ -154,7 +155,7 @@ class EngineTools:
         """Ranked code chunks for a question in plain words (hybrid recall + re-ranking)."""
         from indexer.retrieval.semantic import AskRequest
 
-        globs = _globs(self._scopes("ask", paths or []))
+        globs = scope_globs(self._scopes("ask", paths or []))
         with self.lock:
             searcher = self.ws.semantic(rev)
             searcher.embed_small_backlog()
@@ -167,7 +168,7 @@ class EngineTools:
         """A packed, deduplicated context for a task, under a token budget."""
         from indexer.context.pack import ContextRequest, pack_context
 
-        globs = _globs(self._scopes("context", paths or []))
+        globs = scope_globs(self._scopes("context", paths or []))
         with self.lock:
             searcher = self.ws.semantic(rev)
             searcher.embed_small_backlog()
@@ -224,23 +225,8 @@ class EngineTools:
         return index
 
 
-def _globs(scopes: list[str]) -> tuple[str, ...]:
-    """Repository-relative scopes (files or folders) as include globs."""
-    return tuple(g for scope in scopes for g in (f"/{scope}", f"/{scope}/**") if scope)
-
-
 def _under(path: str, scopes: list[str]) -> bool:
     return any(path == s or path.startswith(s + "/") for s in scopes)
-
-
-def _first_matches(lines: list, matches: int) -> list:
-    seen = 0
-    for k, line in enumerate(lines):
-        if line[3]:
-            seen += 1
-            if seen == matches:
-                return lines[:k + 1]
-    return lines
 
 
 def _text(data: bytes) -> str:

@@ -105,7 +105,7 @@ class Collector:
             self.limit_hit = True
             return
         if self.count + matching > self.max_results:
-            lines = _truncate(lines, self.max_results - self.count)
+            lines = first_matches(lines, self.max_results - self.count)
             matching = self.max_results - self.count
             self.limit_hit = True
         self.count += matching
@@ -128,7 +128,13 @@ class Collector:
             self.partial(batch)
 
 
-def _truncate(lines: list[Line], matches: int) -> list[Line]:
+def scope_globs(scopes: list[str]) -> tuple[str, ...]:
+    """Repository-relative scopes (files or folders) as include globs ('' is everything)."""
+    return tuple(g for scope in scopes if scope for g in (f"/{scope}", f"/{scope}/**"))
+
+
+def first_matches(lines: list[Line], matches: int) -> list[Line]:
+    """The lines up to and including the `matches`-th matching one."""
     seen = 0
     for k, line in enumerate(lines):
         if line[3]:

@@ -16,6 +16,7 @@ from indexer.repo import WORKTREE
 from indexer.retrieval.semantic import AskRequest
 from lsp_server.params import Params, RequestFailed
 from lsp_server.positions import path_to_uri, to_path
+from lsp_server.search import scope_globs
 
 
 def _rev(value: str | None) -> str | None:
@@ -27,11 +28,6 @@ def _repo_path(p: Params, ws, value: str, key: str) -> str:  # noqa: ANN001 - a 
         return ws.relative_path(to_path(value))
     except (ValueError, CodeloupeError) as exc:
         raise p.error(f"'{key}': {exc}") from None
-
-
-def _scope_globs(target) -> tuple[str, ...]:  # noqa: ANN001 - a search Target
-    """A folder below the repository root only sees its own subtree."""
-    return tuple(g for scope in target.scopes if scope for g in (f"/{scope}", f"/{scope}/**"))
 
 
 def register(ls) -> None:  # noqa: ANN001 - the CodeloupeServer
@@ -54,7 +50,7 @@ def register(ls) -> None:  # noqa: ANN001 - the CodeloupeServer
                     searcher = ws.semantic(_rev(rev))
                     searcher.embed_small_backlog()
                     response = searcher.ask(AskRequest(
-                        query, globs=(*globs, *_scope_globs(target)),
+                        query, globs=(*globs, *scope_globs(target.scopes)),
                         languages=tuple(languages), k=k))
                 except CodeloupeError as exc:
                     raise RequestFailed(message=f"{p.method}: {exc}") from None
@@ -106,7 +102,7 @@ def register(ls) -> None:  # noqa: ANN001 - the CodeloupeServer
                 line=None if line is None else line + 1, selection=chosen,
                 open_files=tuple(_repo_path(p, ws, f, "open") for f in open_files),
                 format=fmt or "markdown", instructions=instructions,
-                globs=_scope_globs(target))
+                globs=scope_globs(target.scopes))
             try:
                 searcher = ws.semantic(_rev(rev))
                 searcher.embed_small_backlog()
