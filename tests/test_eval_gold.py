@@ -59,17 +59,7 @@ def test_pipelines_stay_above_their_floors(shop) -> None:  # noqa: ANN001
 
 def test_packs_over_the_gold_set_have_no_overlaps_or_duplicates(shop) -> None:  # noqa: ANN001
     from indexer.context.pack import ContextRequest, pack_context
-    from indexer.gloss.tokens import count_tokens
+    from tests.test_context import assert_well_formed  # exact count, no overlap, no twin
 
     for q in load_gold(FIXTURES / "shop_gold.jsonl"):
-        pack = pack_context(shop, ContextRequest(q.query, budget=4000))
-        assert pack.tokens == count_tokens(pack.text) <= 4000
-        spans: dict[str, list[tuple[int, int]]] = {}
-        texts: set[str] = set()
-        for b in pack.blocks:
-            for start, end in spans.get(b.path, []):
-                assert b.end_line < start or b.start_line > end, f"{q.id}: overlap in {b.path}"
-            spans.setdefault(b.path, []).append((b.start_line, b.end_line))
-            text = " ".join(b.text.split())
-            assert text not in texts, f"{q.id}: duplicate block {b.path}:{b.start_line}"
-            texts.add(text)
+        assert_well_formed(pack_context(shop, ContextRequest(q.query, budget=4000)))
