@@ -43,6 +43,8 @@ def main() -> None:
     parser.add_argument("--index-dir", type=Path, default=None)
     parser.add_argument("-n", type=int, default=200)
     parser.add_argument("--throughput-sample", type=int, default=512)
+    parser.add_argument("--throughput-only", action="store_true",
+                        help="skip the gold set and latency; measure embedding throughput only")
     args = parser.parse_args()
     ws = Workspace.open(args.repo, index_dir=args.index_dir)
     head = ws.repo.resolve("HEAD")
@@ -50,6 +52,9 @@ def main() -> None:
     base.embed()
     print(f"{args.repo}: {len(base.table)} chunks, {len(base.table.by_path)} files, "
           f"embedded {base.coverage():.0%}")
+    if args.throughput_only:
+        measure_throughput(ws, base, args.throughput_sample)
+        return
 
     # 1. generated gold set on a side commit without the sampled docstrings
     samples = sample_chunks(base, args.n, seed=7)
@@ -93,8 +98,12 @@ def main() -> None:
     print(f"context (4k budget): p50 {percentile(packs, .5):.0f} ms, "
           f"p95 {percentile(packs, .95):.0f} ms")
 
-    # 5. throughput, both backends on the same chunk texts
-    rows = list(range(0, len(base.table), max(1, len(base.table) // args.throughput_sample)))
+    measure_throughput(ws, base, args.throughput_sample)
+
+
+def measure_throughput(ws: Workspace, base, sample: int) -> None:
+    """Both backends on the same chunk texts, in the same run."""
+    rows = list(range(0, len(base.table), max(1, len(base.table) // sample)))
     texts = [code_view_text(record, source) for _, record, source in
              chunk_sources(ws.store, base.snapshot.manifest, base.table, rows)]
     path = resolve_model_path(base.settings.embedding_model)

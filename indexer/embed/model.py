@@ -108,18 +108,18 @@ class Embedder:
             self.model.get_sentence_embedding_dimension
         self.dimensions = int(dimension() or 0)
 
-    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
         with self._lock:
             if self._onnx is not None:
-                return self._onnx.encode(texts, batch_size)
+                return self._onnx.encode(texts, batch_size or 16)
             # One thread for a query: a second one only adds hand-off latency on a short
             # input, and on a busy machine an oversubscribed pool costs 400 ms instead of 12.
             threads = 1 if len(texts) <= 4 else self.threads
             if self._torch.get_num_threads() != threads:
                 self._torch.set_num_threads(threads)
-            vectors = self.model.encode(texts, batch_size=batch_size, convert_to_numpy=True,
+            vectors = self.model.encode(texts, batch_size=batch_size or 32, convert_to_numpy=True,
                                         normalize_embeddings=True, show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)
 

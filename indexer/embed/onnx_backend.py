@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-EXPORT_VERSION = "2"
+EXPORT_VERSION = "3"
 
 
 class OnnxUnsupported(Exception):  # noqa: N818 - a verdict: use the torch backend
@@ -50,7 +50,11 @@ def export_int8(model_path: Path, target: Path) -> None:
     from transformers import AutoModel, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(model_path), local_files_only=True)
-    model = AutoModel.from_pretrained(str(model_path), local_files_only=True).eval()
+    # Eager attention: the default (SDPA) exports with IsNaN/Where guards for fully masked
+    # rows that cost 17% of the run time on CPU; eager exports plain mask-add + softmax.
+    # Same vectors (mean cosine to fp32 0.9938 both ways), 20% more chunks/s.
+    model = AutoModel.from_pretrained(str(model_path), local_files_only=True,
+                                      attn_implementation="eager").eval()
 
     class HiddenStates(torch.nn.Module):
         def __init__(self, inner: torch.nn.Module) -> None:
@@ -101,7 +105,8 @@ class OnnxEncoder:
         self.dimensions = int(self.sessions[threads].get_outputs()[0].shape[-1] or 0) or \
             len(self.encode(["x"])[0])
 
-    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
+        # 16 texts a batch: activations stay in cache (32 measured 8% slower)
         session = self.sessions[1 if len(texts) <= 4 else self.threads]
         order = np.argsort([len(t) for t in texts], kind="stable")  # less padding per batch
         out: np.ndarray | None = None
