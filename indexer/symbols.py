@@ -21,6 +21,7 @@ has ``limit`` of them: a handful of C-level regex scans, bisects and bitset ANDs
 
 from __future__ import annotations
 
+import heapq
 import re
 from array import array
 from bisect import bisect_left, bisect_right
@@ -47,6 +48,11 @@ MAX_QUERY = 200
 SMALL_CANDIDATES = 6000
 CANDIDATE_SHARE = 4  # 1/4 of the names: a Python-level test costs ~4 names of blob scan
 
+# A build may run in a worker thread while the same process answers requests: each C-level
+# call over every name (a sort, a join, a lower-casing) holds the GIL throughout (50-90 ms at
+# 200k names), so building works in slices of this many names, a few ms each.
+SLICE = 16_384
+
 _HUMP = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+|[^\W\d_A-Za-z]+")
 _SEPARATORS = re.compile(r"[\W_]+")
 
@@ -57,6 +63,7 @@ class SymbolLike(Protocol):
 
 
 S = TypeVar("S", bound=SymbolLike)
+T = TypeVar("T")
 
 
 def humps(name: str) -> list[str]:
@@ -75,11 +82,41 @@ def rank_key(name: str, path: str) -> tuple[int, int, int, str, str]:
     return path.count("/"), len(path), len(name), name, path
 
 
+def _slices(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), SLICE):
+        yield items[start:start + SLICE]
+
+
+def _joined(lines: Sequence[str]) -> str:
+    """"\\n".join(lines), a slice at a time (see SLICE)."""
+    return "\n".join(["\n".join(part) for part in _slices(lines)])
+
+
+def _lower_lines(names: Iterable[str]) -> list[str]:
+    """Each name lower-cased (a slice at a time: see SLICE)."""
+    out: list[str] = []
+    for part in _slices(names if isinstance(names, Sequence) else list(names)):
+        out += "\n".join(part).lower().split("\n")
+    return out
+
+
+def _lengths(values: Sequence[str]) -> np.ndarray:
+    return np.concatenate([np.fromiter(map(len, part), np.int64, len(part))
+                           for part in _slices(values)]) if values else np.zeros(0, np.int64)
+
+
 def _ranks(values: Sequence[str]) -> np.ndarray:
-    """Each value's rank among the distinct values in code-point order (equal values tie)."""
-    distinct = sorted(set(values))
-    rank = {v: r for r, v in enumerate(distinct)}
-    return np.fromiter(map(rank.__getitem__, values), np.int64, len(values))
+    """Each value's rank among the distinct values in code-point order (equal values tie).
+    Sorted a slice at a time, then merged (see SLICE)."""
+    runs = [sorted(set(part)) for part in _slices(values)]
+    rank: dict[str, int] = {}
+    for value in heapq.merge(*runs) if len(runs) > 1 else (runs[0] if runs else ()):
+        if value not in rank:
+            rank[value] = len(rank)
+    if not values:
+        return np.zeros(0, np.int64)
+    return np.concatenate([np.fromiter(map(rank.__getitem__, part), np.int64, len(part))
+                           for part in _slices(values)])
 
 
 def _rank_order(names: list[str], paths: list[str]) -> list[int]:
@@ -90,7 +127,7 @@ def _rank_order(names: list[str], paths: list[str]) -> list[int]:
     shape = {p: (p.count("/"), len(p)) for p in set(paths)}
     depth = np.fromiter((shape[p][0] for p in paths), np.int64, n)
     plen = np.fromiter((shape[p][1] for p in paths), np.int64, n)
-    nlen = np.fromiter(map(len, names), np.int64, n)
+    nlen = _lengths(names)
     keys = (_ranks(paths), _ranks(names), nlen, plen, depth)  # last key sorts first
     return np.lexsort(keys).tolist()
 
@@ -107,11 +144,11 @@ def _char_bitsets(lower: list[str]) -> dict[str, int]:
     n = len(lower)
     if n == 0:
         return {}
-    blob = "\n".join(lower)
+    blob = _joined(lower)
     wide = not blob.isascii()
     codes = np.frombuffer(blob.encode("utf-32-le" if wide else "ascii"),
                           np.uint32 if wide else np.uint8)
-    lengths = np.fromiter(map(len, lower), np.int64, n)
+    lengths = _lengths(lower)
     owner = np.repeat(np.arange(n), lengths + 1)[:len(codes)]  # each char's name (and "\n")
     keep = codes != 10
     codes, owner = codes[keep], owner[keep]
@@ -166,7 +203,7 @@ class SymbolMatcher:
             names = [str(s.name) for s in self.symbols]
             paths = [str(getattr(s, "path", "")) for s in self.symbols]
         assert paths is not None and len(paths) == len(names)
-        joined = "\n".join(names)
+        joined = _joined(names)
         if "\r" in joined or joined.count("\n") != max(0, len(names) - 1):
             names = [_clean(str(x)) for x in names]
         n = self._n = len(names)
@@ -174,19 +211,18 @@ class SymbolMatcher:
         order = _rank_order(list(names), list(paths))
         self._order = array("q", order)
         names = self._names = [names[i] for i in order]
-        lower = "\n".join(names).lower().split("\n") if n else []
+        lower = _lower_lines(names)
         by_name = np.argsort(_ranks(lower), kind="stable") if n else np.zeros(0, np.int64)
         self._sorted_lower = [lower[i] for i in by_name.tolist()]
         self._sorted_idx = array("q", by_name.tobytes())
         # Blobs: "\n" + one line per symbol + "\n"; _starts[i] is the offset of line i's "\n".
-        self._blob = "\n" + "\n".join(lower) + "\n"
+        self._blob = "\n" + _joined(lower) + "\n"
         self._starts = _line_starts(lower)
         self._char_bits = _char_bitsets(lower)
         del lower
         hump_of = {name: " ".join(humps(name)) for name in set(names)}
-        hump_lines = "\n".join(hump_of[name] for name in names).lower().split("\n") \
-            if n else []
-        self._hump_blob = "\n" + "\n".join(hump_lines) + "\n"
+        hump_lines = _lower_lines([hump_of[name] for name in names])
+        self._hump_blob = "\n" + _joined(hump_lines) + "\n"
         self._hump_starts = _line_starts(hump_lines)
         # Hump matches start at a name's first hump: bitsets by that hump's first character.
         firsts: dict[str, list[int]] = {}
