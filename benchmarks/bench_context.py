@@ -45,16 +45,22 @@ def recalled(ranges: list[tuple[str, int, int]], blocks: list[tuple[str, int, in
 
 
 def twin_ranges(searcher, ranges: list[tuple[str, int, int]]) -> set[tuple[str, int, int]]:  # noqa: ANN001
-    """Chunks of the snapshot that are near-duplicates of the gold chunks."""
+    """Chunks of the snapshot that are near-duplicates of the gold chunks. Twins (vendored
+    copies, generated pairs) keep their definition's name, so only chunks of the same last
+    name component are compared: linear in those, not in the snapshot."""
     from indexer.context.blocks import NEAR_DUPLICATE, shingles
 
     source = _source_reader(searcher)
     t = searcher.table
+    by_name = _rows_by_short_name(t)
     out = set()
     for path, start, end in ranges:
         mine = shingles(" ".join("".join(source(path).splitlines(keepends=True)
                                          [start - 1:end]).split()))
-        for row in range(len(t)):
+        row_of_gold = next((r for r in t.by_path.get(path, [])
+                            if tuple(map(int, t.lines[r])) == (start, end)), None)
+        name = _short_name(t.names[row_of_gold]) if row_of_gold is not None else ""
+        for row in by_name.get(name, []):
             if t.paths[row] == path:
                 continue
             s, e = map(int, t.lines[row])
@@ -63,6 +69,23 @@ def twin_ranges(searcher, ranges: list[tuple[str, int, int]]) -> set[tuple[str, 
             if len(mine & theirs) / max(1, len(mine | theirs)) >= NEAR_DUPLICATE:
                 out.add((t.paths[row], s, e))
     return out
+
+
+def _short_name(name: str | None) -> str:
+    return (name or "").rsplit(".", 1)[-1]
+
+
+_BY_NAME: dict[int, dict[str, list[int]]] = {}
+
+
+def _rows_by_short_name(table) -> dict[str, list[int]]:  # noqa: ANN001
+    found = _BY_NAME.get(id(table))
+    if found is None:
+        found = {}
+        for row, name in enumerate(table.names):
+            found.setdefault(_short_name(name), []).append(row)
+        _BY_NAME[id(table)] = found
+    return found
 
 
 def naive_pack(searcher, query: str, budget: int) -> list[tuple[str, int, int]]:  # noqa: ANN001
@@ -103,9 +126,10 @@ def check_pack(pack) -> None:  # noqa: ANN001
     assert pack.tokens == count_tokens(pack.text) <= pack.budget
 
 
-def run(searcher, gold_path: Path) -> None:  # noqa: ANN001
-    gold = load_gold(gold_path)
-    print(f"{len(gold)} queries, {len(searcher.table)} chunks")
+def run(searcher_for, gold_path: Path, limit: int | None) -> None:  # noqa: ANN001
+    """`searcher_for(rev)`: the semantic searcher of the revision a gold query names."""
+    gold = load_gold(gold_path)[:limit]
+    print(f"{len(gold)} queries, {len(searcher_for(gold[0].rev).table)} chunks")
     print(f"{'budget':>7s} {'pack recall':>12s} {'naive top-k':>12s} {'p50 ms':>8s} "
           f"{'blocks':>7s} {'trimmed':>8s}")
     twins_of: dict[tuple, set] = {}
@@ -113,6 +137,7 @@ def run(searcher, gold_path: Path) -> None:  # noqa: ANN001
         ours = naive = items = trimmed = blocks = 0
         latencies = []
         for q in gold:
+            searcher = searcher_for(q.rev)
             started = time.perf_counter()
             pack = pack_context(searcher, ContextRequest(q.query, budget=budget))
             latencies.append((time.perf_counter() - started) * 1000)
@@ -141,6 +166,7 @@ def main() -> None:
     parser.add_argument("--gold", type=Path, default=ROOT / "fixtures" / "shop_gold.jsonl")
     parser.add_argument("--repo", type=Path, default=None)
     parser.add_argument("--index-dir", type=Path, default=None)
+    parser.add_argument("--limit", type=int, default=None, help="the first N queries only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         repo = args.repo
@@ -151,9 +177,15 @@ def main() -> None:
                         ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]):
                 subprocess.run(["git", "-C", str(repo), *cmd], check=True)
         ws = Workspace.open(repo, index_dir=args.index_dir or Path(tmp) / "index")
-        searcher = ws.semantic(None)
-        searcher.embed()
-        run(searcher, args.gold)
+        searchers: dict[str | None, object] = {}
+
+        def searcher_for(rev: str | None):  # noqa: ANN202
+            if rev not in searchers:
+                searchers[rev] = ws.semantic(rev)
+                searchers[rev].embed()
+            return searchers[rev]
+
+        run(searcher_for, args.gold, args.limit)
 
 
 if __name__ == "__main__":
