@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import heapq
 import re
+import threading
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import accumulate
 from typing import Any, Protocol, TypeVar
 
@@ -82,8 +83,14 @@ def rank_key(name: str, path: str) -> tuple[int, int, int, str, str]:
     return path.count("/"), len(path), len(name), name, path
 
 
+_pacing = threading.local()  # .pace: called between slices by the thread building a matcher
+
+
 def _slices(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    pace = getattr(_pacing, "pace", None)
     for start in range(0, len(items), SLICE):
+        if pace is not None and start:
+            pace()
         yield items[start:start + SLICE]
 
 
@@ -197,7 +204,17 @@ class SymbolMatcher:
     """
 
     def __init__(self, symbols: Sequence[Any] = (), *, names: Sequence[str] | None = None,
-                 paths: Sequence[str] | None = None) -> None:
+                 paths: Sequence[str] | None = None,
+                 pace: Callable[[], None] | None = None) -> None:
+        """`pace`: called between slices of the build (a cancel check, a yield to requests)."""
+        _pacing.pace = pace
+        try:
+            self._build(symbols, names, paths)
+        finally:
+            _pacing.pace = None
+
+    def _build(self, symbols: Sequence[Any], names: Sequence[str] | None,
+               paths: Sequence[str] | None) -> None:
         self.symbols = list(symbols)
         if names is None:
             names = [str(s.name) for s in self.symbols]
@@ -232,8 +249,9 @@ class SymbolMatcher:
         self._first_bits = {ch: _pack(idx, n) for ch, idx in firsts.items()}
 
     @classmethod
-    def from_names(cls, names: Sequence[str], paths: Sequence[str]) -> SymbolMatcher:
-        return cls(names=names, paths=paths)
+    def from_names(cls, names: Sequence[str], paths: Sequence[str],
+                   pace: Callable[[], None] | None = None) -> SymbolMatcher:
+        return cls(names=names, paths=paths, pace=pace)
 
     def __len__(self) -> int:
         return self._n

@@ -52,7 +52,7 @@ class IndexHost(Host, Protocol):
 
     def index_changed(self, repo: Repo, name: str, snap: Snapshot, reason: str) -> None: ...
 
-    def new_cancel_token(self) -> CancelToken: ...
+    def new_cancel_token(self, background: bool = False) -> CancelToken: ...
 
 
 @dataclass(eq=False)
@@ -170,6 +170,7 @@ class Repo:
         previous = self.cached_symbols(snap.name) or self.cached_symbols(WORKTREE)
         with _collector_paused():
             index = SymbolIndex(self.ws, snap, previous=previous, cancel=cancel)
+            gc.freeze()  # before collections resume: the first would walk the whole build
         with self.state_lock:
             self.symbol_indexes[snap.name] = index
             self.symbol_indexes.move_to_end(snap.name)
@@ -314,7 +315,7 @@ def index_repo(host: IndexHost, repo: Repo, rev: str | None, *, title: str,
                reason: str = "indexed") -> IndexSummary:
     """Bring the snapshot of `rev` (None: the working tree) up to date, load it, and tell the
     client (`codeloupe/indexChanged`) when it changed. Runs in a worker thread."""
-    cancel = cancel or host.new_cancel_token()
+    cancel = cancel or host.new_cancel_token(background=True)
     ws = repo.ws
     _acquire(repo.index_lock, cancel)
     progress = WorkDoneProgress(host, title, cancel, lazy=lazy_progress)
@@ -360,7 +361,7 @@ def enrich_repo(host: IndexHost, repo: Repo, snap: Snapshot, *, title: str,
                 ) -> EnrichSummary | None:
     """The engine's second stage (chunks, symbols, BM25) for the blobs of `snap` not done
     yet, with progress; None when there were none. Runs in a worker thread."""
-    cancel = cancel or host.new_cancel_token()
+    cancel = cancel or host.new_cancel_token(background=True)
     store = repo.ws.store
     _acquire(repo.index_lock, cancel)
     progress = WorkDoneProgress(host, title, cancel, lazy=lazy_progress)
@@ -396,7 +397,7 @@ def enrich_repo(host: IndexHost, repo: Repo, snap: Snapshot, *, title: str,
 
 def update_symbols(host: IndexHost, repo: Repo, cancel: CancelToken | None = None) -> None:
     """Enrich the working tree's snapshot and bring its symbol index up to date (worker)."""
-    cancel = cancel or host.new_cancel_token()
+    cancel = cancel or host.new_cancel_token(background=True)
     snap = repo.worktree
     if snap is None:
         repo.symbols_ready.set()
@@ -416,7 +417,7 @@ def warm_symbols(host: IndexHost, repo: Repo) -> None:
     """(worker) At opening: the symbol index of the existing snapshot, if it was enriched,
     while the pipeline brings the working tree up to date."""
     snap = repo.worktree
-    cancel = host.new_cancel_token()
+    cancel = host.new_cancel_token(background=True)
     try:
         with _held(repo.symbols_lock, cancel):
             if snap is None or repo.cached_symbols(WORKTREE) is not None:

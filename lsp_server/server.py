@@ -47,7 +47,7 @@ from pygls.protocol import (
 )
 
 from indexer.errors import CodeloupeError, IndexBusyError, PatternError, RepositoryError
-from indexer.ingest import Cancelled, CancelToken
+from indexer.ingest import Cancelled, CancelToken, ForegroundGate
 from indexer.repo import WORKTREE
 from indexer.workspace import Snapshot
 from lsp_server import repos as repos_mod
@@ -56,6 +56,7 @@ from lsp_server.params import RequestFailed, invalid
 from lsp_server.positions import UTF16, choose_encoding, to_path, uri_to_path
 from lsp_server.repos import Folder, Repo, index_repo
 from lsp_server.search import Target
+from lsp_server.stalls import stall_threshold_ms, start_stall_tracing
 from lsp_server.watcher import RepoWatcher
 
 logger = logging.getLogger("codeloupe.lsp")
@@ -211,6 +212,7 @@ class CodeloupeServer(LanguageServer):
         self.cancel_tokens: weakref.WeakSet[CancelToken] = weakref.WeakSet()
         self.closing = threading.Event()
         self.request_pool = ThreadPoolExecutor(4, thread_name_prefix="codeloupe-request")
+        self.foreground = ForegroundGate()
         self.index_pool = ThreadPoolExecutor(3, thread_name_prefix="codeloupe-index",
                                              initializer=_background_thread)
         self._closed = False
@@ -266,8 +268,10 @@ class CodeloupeServer(LanguageServer):
             return False
         return bool(window is not None and window.work_done_progress)
 
-    def new_cancel_token(self) -> CancelToken:
-        token = CancelToken()
+    def new_cancel_token(self, background: bool = False) -> CancelToken:
+        """A token for a request, or for background work (`background`: it also yields to
+        requests in flight, see ForegroundGate)."""
+        token = CancelToken(self.foreground if background else None)
         if self.closing.is_set():
             token.cancel()
         self.cancel_tokens.add(token)
@@ -281,7 +285,11 @@ class CodeloupeServer(LanguageServer):
         if self.loop is None:  # a request before `initialized`: start opening folders now
             self.start(asyncio.get_running_loop())
         cancel = self.new_cancel_token()
-        future = (pool or self.request_pool).submit(_guarded, fn, cancel, *args)
+        if pool is None:  # a request: background work pauses while it runs
+            future = self.request_pool.submit(_in_foreground, self.foreground, fn, cancel,
+                                              *args)
+        else:
+            future = pool.submit(_guarded, fn, cancel, *args)
         try:
             return await asyncio.wrap_future(future)
         except asyncio.CancelledError:
@@ -330,6 +338,9 @@ class CodeloupeServer(LanguageServer):
         """(loop) Open the folders given at `initialize`: existing indexes at once, then
         index what is missing or stale in the background."""
         self.loop = loop
+        threshold = stall_threshold_ms()
+        if threshold is not None:
+            start_stall_tracing(loop, threshold, self.foreground)
         pending, self._pending_folders = self._pending_folders, []
         for folder in pending:
             self._submit_open(folder)
@@ -677,6 +688,12 @@ def _index_changed_params(folder: Folder, name: str, snap: Snapshot, record: Any
     return {"folder": folder.uri, "rev": name, "commit": snap.commit,
             "files": getattr(record, "files", None), "bytes": getattr(record, "bytes", None),
             "reason": reason}
+
+
+def _in_foreground(gate: ForegroundGate, fn: Callable[..., Any], cancel: CancelToken,
+                   *args: Any) -> Any:
+    with gate.active():
+        return _guarded(fn, cancel, *args)
 
 
 def _guarded(fn: Callable[..., Any], cancel: CancelToken, *args: Any) -> Any:

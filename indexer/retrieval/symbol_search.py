@@ -12,11 +12,12 @@ small new one. Texts the index does not hold (an editor's unsaved buffers) becom
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -35,6 +36,9 @@ MAX_FILTERED = 8  # matchers kept per layer for kind / path filters
 _BATCH = 900  # SQLite host parameters per query
 _COLUMNS = ("rowid, blob_no, name, kind, container_name, name_line, name_column, "
             "name_end_line, name_end_column, start_line, end_line")
+_RECORD = ("rowid, blob_no, name, kind, definition_kind, container_name, qualified_name, "
+           "name_line, name_column, name_end_line, name_end_column, start_line, end_line, "
+           "signature")  # rowid, then SymbolRecord's fields in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +91,9 @@ class _Columns:
 class _Layer:
     """One matcher over some columns, with filtered matchers made on demand."""
 
-    def __init__(self, columns: _Columns) -> None:
+    def __init__(self, columns: _Columns, pace: Callable[[], None] | None = None) -> None:
         self.columns = columns
-        self.matcher = SymbolMatcher.from_names(columns.names, columns.paths)
+        self.matcher = SymbolMatcher.from_names(columns.names, columns.paths, pace)
         self.path_counts = Counter(columns.paths)
         self._filtered: dict[tuple, tuple[SymbolMatcher, list[int]]] = {}
         self._lock = threading.Lock()
@@ -196,11 +200,11 @@ class SymbolIndex:
             if len(delta) + masked <= MAX_DELTA_SHARE * max(1, len(base[0].columns)):
                 self._base = base
                 self._masked = frozenset(changed)
-                self._delta = _Layer(delta) if len(delta) else None
+                self._delta = _Layer(delta, cancel.check) if len(delta) else None
                 self.complete = chunked
                 return
         columns, chunked = self._columns_of(self.blob_of, cancel)
-        self._base = (_Layer(columns), self.blob_of, chunked)
+        self._base = (_Layer(columns, cancel.check), self.blob_of, chunked)
         self._masked = frozenset()
         self._delta = None
         self.complete = chunked  # every blob had been through the enrich stage
@@ -387,9 +391,12 @@ class SymbolIndex:
             for start in range(0, len(rowids), _BATCH):
                 batch = rowids[start:start + _BATCH]
                 marks = ",".join("?" * len(batch))
-                for row in db.execute(f"SELECT rowid, * FROM symbols WHERE rowid IN ({marks})",
-                                      batch):
-                    rows[row[0]] = row
+                # One row holding them all, as JSON: a step per row would hand the GIL back
+                # and forth per row, and under an index build each hand-back waits its turn.
+                (found,) = db.execute(f"SELECT json_group_array(json_array({_RECORD})) "
+                                      f"FROM symbols WHERE rowid IN ({marks})", batch).fetchone()
+                for row in json.loads(found):
+                    rows[row[0]] = tuple(row)
             for rowid, (layer, i) in by_rowid.items():
                 cols = layer.columns
                 row = rows.get(rowid)
