@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import unquote_to_bytes, urlsplit
+from urllib.parse import quote_from_bytes, unquote_to_bytes, urlsplit
 
 UTF8 = "utf-8"
 UTF16 = "utf-16"
@@ -42,6 +42,14 @@ def column(text: bytes, byte_column: int, encoding: str) -> int:
 
 def path_to_uri(path: str | Path) -> str:
     return Path(path).as_uri()
+
+
+def file_uri(directory: Path, rel: str) -> str:
+    """path_to_uri(directory / rel) by string operations, for a normalised relative `rel`:
+    results name thousands of files, and the pathlib way costs ~20 µs a file."""
+    base = str(directory)
+    joined = f"{base.rstrip('/')}/{rel}" if rel else base
+    return "file://" + quote_from_bytes(os.fsencode(joined))
 
 
 def uri_to_path(uri: str) -> Path:

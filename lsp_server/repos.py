@@ -34,6 +34,7 @@ from indexer.ingest import Cancelled, CancelToken, IndexSummary
 from indexer.repo import WORKTREE
 from indexer.retrieval.symbol_search import SymbolIndex
 from indexer.workspace import Snapshot, Workspace
+from lsp_server.positions import file_uri
 from lsp_server.progress import Host, WorkDoneProgress
 
 logger = logging.getLogger(__name__)
@@ -80,6 +81,16 @@ class Folder:
         if rel == self.prefix or rel.startswith(self.prefix + "/"):
             return self.path / rel[len(self.prefix) + 1:]
         return self.repo.root / rel
+
+    def file_uri(self, rel: str) -> str:
+        """path_to_uri(self.file_path(rel)), without pathlib."""
+        if self.repo is None:
+            raise ValueError("folder not opened")
+        if not self.prefix:
+            return file_uri(self.path, rel)
+        if rel == self.prefix or rel.startswith(self.prefix + "/"):
+            return file_uri(self.path, rel[len(self.prefix) + 1:])
+        return file_uri(self.repo.root, rel)
 
 
 class Repo:

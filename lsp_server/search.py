@@ -22,7 +22,7 @@ from indexer.search import CompiledSearch, GlobFilter, Line, SearchOptions, Sear
 from indexer.store.content import BlobKind
 from indexer.workspace import Snapshot
 from lsp_server.overlay import Buffer, scan_buffer, searchable_bytes
-from lsp_server.positions import UTF8, column, path_to_uri
+from lsp_server.positions import UTF8, column
 from lsp_server.repos import Folder, Repo
 
 PARTIAL_EVERY_SECONDS = 0.1
@@ -160,23 +160,24 @@ def file_result_json(target: Target, path: str, lines: list[Line], encoding: str
     for number, _, text, subs in lines:  # ~1 µs a line: this loop is the adapter's cost
         row = number - 1
         # the line for display: without its terminator, decoded leniently
-        shown = text[:-2] if text[-2:] == b"\r\n" else (
-            text[:-1] if text[-1:] == b"\n" else text)
-        shown = _quote(shown.decode("utf-8", "replace"))
+        body = (text[:-2] if text.endswith(b"\r\n") else text[:-1]) \
+            if text.endswith(b"\n") else text
+        shown = _quote(body.decode("utf-8", "replace"))
         if not subs:
             append(f'{{"line":{row},"text":{shown},"ranges":[],"context":true}}')
             continue
         if not (ascii_columns or text.isascii()):
             subs = [(column(text, a, encoding), column(text, b, encoding)) for a, b in subs]
+        if len(subs) == 1:  # the common case, in one format
+            a, b = subs[0]
+            append(f'{{"line":{row},"text":{shown},"ranges":[{{"start":{{"line":{row},'
+                   f'"character":{a}}},"end":{{"line":{row},"character":{b}}}}}]}}')
+            continue
         head = f'{{"start":{{"line":{row},"character":'
         mid = f'}},"end":{{"line":{row},"character":'
-        if len(subs) == 1:
-            a, b = subs[0]
-            ranges = f'{head}{a}{mid}{b}}}}}'
-        else:
-            ranges = ",".join(f'{head}{a}{mid}{b}}}}}' for a, b in subs)
+        ranges = ",".join(f'{head}{a}{mid}{b}}}}}' for a, b in subs)
         append(f'{{"line":{row},"text":{shown},"ranges":[{ranges}]}}')
-    uri = path_to_uri(target.folder.file_path(path))
+    uri = target.folder.file_uri(path)
     return (f'{{"uri":{_quote(uri)},"path":{_quote(_display_path(path))},'
             f'"folder":{_quote(target.folder.uri)},"matches":[{",".join(parts)}]}}')
 

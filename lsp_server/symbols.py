@@ -26,7 +26,7 @@ from indexer.repo import WORKTREE
 from indexer.retrieval.symbol_search import SnapshotSymbol, SymbolIndex, SymbolOverlay
 from indexer.workspace import Snapshot
 from lsp_server.overlay import Buffer
-from lsp_server.positions import UTF8, column, path_to_uri
+from lsp_server.positions import UTF8, column
 from lsp_server.repos import Repo
 from lsp_server.search import Target
 
@@ -138,7 +138,7 @@ def _location(target: Target, path: str) -> tuple[str, str, str]:
     key = (target.folder.uri, path)
     found = _URIS.get(key)
     if found is None:
-        uri = path_to_uri(target.folder.file_path(path))
+        uri = target.folder.file_uri(path)
         found = (uri, _quote(uri), _quote(path))
         with _URIS_LOCK:
             if len(_URIS) > 200_000:

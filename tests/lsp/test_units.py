@@ -14,7 +14,16 @@ import pytest
 from indexer.search import SearchOptions, compile_search
 from indexer.workspace import Workspace
 from lsp_server.overlay import scan_buffer
-from lsp_server.positions import UTF8, UTF16, choose_encoding, column, to_path, uri_to_path
+from lsp_server.positions import (
+    UTF8,
+    UTF16,
+    choose_encoding,
+    column,
+    file_uri,
+    path_to_uri,
+    to_path,
+    uri_to_path,
+)
 from lsp_server.server import create_server
 from tests.conftest import make_repo
 
@@ -100,3 +109,9 @@ def test_close_stops_every_thread_and_releases_the_index(tmp_path: Path,
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # nobody holds the index's lock
     finally:
         os.close(fd)
+
+
+@pytest.mark.parametrize("rel", ["a.py", "dir/sub/b c.py", "ünï/cödé.py", "100%/#x?.py", ""])
+@pytest.mark.parametrize("root", ["/tmp/work", "/tmp/with space/ü", "/"])
+def test_file_uri_equals_the_pathlib_uri(root: str, rel: str) -> None:
+    assert file_uri(Path(root), rel) == path_to_uri(Path(root) / rel)
