@@ -66,6 +66,11 @@ class ContextRequest:
     pool: int = 200
     diversity: float = 0.9  # MMR: weight of relevance against novelty
     max_file_share: float = 0.5  # of the budget, while other files have relevant chunks
+    # Retrieved blocks go in whole up to this share of the budget; the rest is kept for the
+    # signatures (and docstrings) of the candidates after them, so a pack names more of the
+    # places that may matter instead of stopping at the first long one. Room left at the
+    # end is given back: trimmed blocks grow whole again, best first, while they fit.
+    whole_share: float = 0.75
 
 
 @dataclass
@@ -304,6 +309,8 @@ class ContextPacker:
         dropped: list[dict] = []
         file_tokens: dict[str, int] = {}
         file_cap = int(request.budget * request.max_file_share)
+        whole_cap = base_tokens + int((request.budget - base_tokens) * request.whole_share)
+        trimmed: list[tuple[Block, Block]] = []  # (as packed, whole)
         queue = list(ordered)
         deferred: list[Block] = []
         considered = 0
@@ -320,7 +327,8 @@ class ContextPacker:
                 deferred.append(block)  # this file would crowd out the other relevant ones
                 continue
             trial = merge_blocks(accepted + [block], sources)
-            if cost(trial) <= request.budget:
+            # the editor's own state may use the whole budget; retrieved blocks the whole share
+            if cost(trial) <= (request.budget if block.priority == 0 else whole_cap):
                 accepted = trial
                 file_tokens[block.path] = file_tokens.get(block.path, 0) + own
                 continue
@@ -333,8 +341,18 @@ class ContextPacker:
                 trial = accepted + [short]
                 if not _overlaps(short, accepted) and cost(trial) <= request.budget:
                     accepted = trial
+                    trimmed.append((short, block))
                     continue
             dropped.append(_drop(block, "over budget"))
+        for short, whole in trimmed:  # room left: whole again, best first, while it fits
+            at = next((k for k, b in enumerate(accepted) if b.trimmed and b.path == short.path
+                       and (b.start_line, b.end_line) == (short.start_line, short.end_line)),
+                      None)
+            if at is None or _overlaps(whole, accepted[:at] + accepted[at + 1:]):
+                continue
+            candidate = accepted[:at] + [whole] + accepted[at + 1:]  # in the signature's place
+            if cost(candidate) <= request.budget:
+                accepted = candidate
         return accepted, dropped
 
 
