@@ -41,6 +41,11 @@ local found = client.request_sync('codeloupe/search',
 out.search = found and found.result
 local bad = client.request_sync('codeloupe/search', { query = 'foo(bar', isRegex = true }, 15000)
 out.bad = bad and bad.err
+local pack = client.request_sync('codeloupe/context', { task = 'text size of a widget',
+  budget = 1500, selection = { uri = vim.uri_from_fname(ROOT .. '/src/widgets.py'),
+  range = { start = { line = 5, character = 0 }, ['end'] = { line = 6, character = 0 } } } },
+  60000)
+out.context = pack and pack.result
 local status = client.request_sync('codeloupe/status', { checkFresh = false }, 15000)
 out.status = status and status.result
 io.stdout:write('RESULT ' .. vim.fn.json_encode(out) .. '\n')
@@ -94,3 +99,9 @@ def test_neovim_client(tmp_path: Path) -> None:
     assert out["bad"]["code"] == -32602
     assert "position 3" in out["bad"]["message"]
     assert out["status"]["folders"][0]["state"] == "ready"
+
+    pack = out["context"]  # the selection first, then what the index recalls, under budget
+    assert 0 < pack["tokens"] <= 1500 and pack["encoding"]
+    assert "selection" in pack["blocks"][0]["reasons"]  # merged with the definition it is
+    assert pack["blocks"][0]["path"] == "src/widgets.py"
+    assert pack["text"].count("### ") == len(pack["blocks"])
