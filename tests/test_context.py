@@ -194,3 +194,34 @@ def test_context_command(repo: Path) -> None:
     assert outside.returncode == 2 and "outside the repository" in outside.stderr
     small = cli(repo, "context", "--budget", "3", "x")
     assert small.returncode == 2 and "too small" in small.stderr
+
+
+HEADER = '"""Part of the lexers package.\n\nCopyright the lexer authors.\nLicensed under the ' \
+    'BSD license: see LICENSE for the terms.\n"""\n\n'
+LANGUAGES = ("ada", "bash", "cobol", "dart", "elm", "fortran", "golang", "haskell")
+LEXERS = {f"lexers/{name}.py": HEADER + "import re\n\n" + "".join(
+    f"{name.upper()}_WORD_{k} = re.compile(r'{name}{k}')  # {name} reserved word {k}\n"
+    for k in range(30)) + f'''
+
+class {name.title()}Lexer:
+    """Tokens of {name}: keywords, strings and comments."""
+
+    def tokens(self, text):
+''' + "".join(f"        {name}_rule_{k} = text.count('{name}{k}') * {k}\n" for k in range(30))
+    + "        return text\n" for name in LANGUAGES}
+
+
+def test_signatures_fill_the_last_quarter_and_equal_heads_go_in_once(
+        tmp_path: Path, index_root: Path) -> None:
+    repo = make_repo(tmp_path / "lexers", LEXERS)
+    ws = Workspace.open(repo)
+    try:
+        searcher = ws.semantic(None)
+        searcher.embed()
+        pack = pack_context(searcher, ContextRequest("keywords of a language lexer",
+                                                     budget=1500))
+        assert_well_formed(pack)  # the files' identical headers are never packed twice
+        assert any(b.trimmed for b in pack.blocks)  # candidates past the whole share: heads
+        assert len({b.path for b in pack.blocks}) > 2
+    finally:
+        ws.close()

@@ -339,7 +339,9 @@ class ContextPacker:
                               block.symbol, block.reasons + ["trimmed to fit"], block.score,
                               block.priority, block.content_hash, True)
                 trial = accepted + [short]
-                if not _overlaps(short, accepted) and cost(trial) <= request.budget:
+                # two heads can read the same (files opening with one license header)
+                if not _overlaps(short, accepted) and _flat(head) not in \
+                        {_flat(b.text) for b in accepted} and cost(trial) <= request.budget:
                     accepted = trial
                     trimmed.append((short, block))
                     continue
@@ -354,6 +356,10 @@ class ContextPacker:
             if cost(candidate) <= request.budget:
                 accepted = candidate
         return accepted, dropped
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _overlaps(block: Block, others: list[Block]) -> bool:
