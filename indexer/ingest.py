@@ -56,30 +56,27 @@ class ForegroundGate:
     YOUNG_S = 0.25
 
     def __init__(self) -> None:
-        self._started: dict[object, float] = {}
-        self.threads: dict[object, tuple[float, int]] = {}  # for diagnostics: (start, thread)
+        self.running: dict[object, tuple[float, int]] = {}  # request -> (start, thread)
         self._idle = threading.Condition()
 
     @contextlib.contextmanager
     def active(self) -> Iterator[None]:
         key = object()
         with self._idle:
-            self._started[key] = time.monotonic()
-            self.threads[key] = (self._started[key], threading.get_ident())
+            self.running[key] = (time.monotonic(), threading.get_ident())
         try:
             yield
         finally:
             with self._idle:
-                del self._started[key]
-                del self.threads[key]
+                del self.running[key]
                 self._idle.notify_all()
 
     def _young_active(self) -> bool:
         now = time.monotonic()
-        return any(now - t < self.YOUNG_S for t in self._started.values())
+        return any(now - started < self.YOUNG_S for started, _ in self.running.values())
 
     def pause_while_active(self) -> None:
-        if self._started:  # unlocked read: the common case costs one attribute load
+        if self.running:  # unlocked read: the common case costs one attribute load
             with self._idle:
                 self._idle.wait_for(lambda: not self._young_active(),
                                     timeout=self.MAX_PAUSE_S)

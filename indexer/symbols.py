@@ -99,10 +99,10 @@ def _joined(lines: Sequence[str]) -> str:
     return "\n".join(["\n".join(part) for part in _slices(lines)])
 
 
-def _lower_lines(names: Iterable[str]) -> list[str]:
+def _lower_lines(names: Sequence[str]) -> list[str]:
     """Each name lower-cased (a slice at a time: see SLICE)."""
     out: list[str] = []
-    for part in _slices(names if isinstance(names, Sequence) else list(names)):
+    for part in _slices(names):
         out += "\n".join(part).lower().split("\n")
     return out
 

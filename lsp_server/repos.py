@@ -321,6 +321,26 @@ def _wait(event: threading.Event, cancel: CancelToken) -> None:
         cancel.check()
 
 
+@contextmanager
+def _index_job(host: IndexHost, repo: Repo, title: str, lazy_progress: bool,
+               cancel: CancelToken, cancelled: str) -> Iterator[WorkDoneProgress]:
+    """One indexing stage: the repository's index lock held, its progress shown and
+    `repo.job` cleared at the end; a cancel or a failure ends the progress saying so."""
+    _acquire(repo.index_lock, cancel)
+    progress = WorkDoneProgress(host, title, cancel, lazy=lazy_progress)
+    try:
+        yield progress
+    except Cancelled:
+        progress.end(cancelled)
+        raise
+    except BaseException as exc:
+        progress.end(f"failed: {exc}")
+        raise
+    finally:
+        repo.job = None
+        repo.index_lock.release()
+
+
 def index_repo(host: IndexHost, repo: Repo, rev: str | None, *, title: str,
                lazy_progress: bool = False, cancel: CancelToken | None = None,
                reason: str = "indexed") -> IndexSummary:
@@ -328,10 +348,9 @@ def index_repo(host: IndexHost, repo: Repo, rev: str | None, *, title: str,
     client (`codeloupe/indexChanged`) when it changed. Runs in a worker thread."""
     cancel = cancel or host.new_cancel_token(background=True)
     ws = repo.ws
-    _acquire(repo.index_lock, cancel)
-    progress = WorkDoneProgress(host, title, cancel, lazy=lazy_progress)
-    mark = repo.dirty_mark()  # changes seen before the scan are in this run
-    try:
+    with _index_job(host, repo, title, lazy_progress, cancel,
+                    "cancelled; the previous index is unchanged") as progress:
+        mark = repo.dirty_mark()  # changes seen before the scan are in this run
         repo.job = {"rev": rev or WORKTREE, "done": 0, "total": 0, "message": "starting"}
         if not lazy_progress:
             progress.begin("scanning files")
@@ -356,15 +375,6 @@ def index_repo(host: IndexHost, repo: Repo, rev: str | None, *, title: str,
         if changed is not None:  # after the progress ends: "done", then "changed"
             host.index_changed(repo, name, changed, reason)
         return summary
-    except Cancelled:
-        progress.end("cancelled; the previous index is unchanged")
-        raise
-    except BaseException as exc:
-        progress.end(f"failed: {exc}")
-        raise
-    finally:
-        repo.job = None
-        repo.index_lock.release()
 
 
 def enrich_repo(host: IndexHost, repo: Repo, snap: Snapshot, *, title: str,
@@ -374,9 +384,7 @@ def enrich_repo(host: IndexHost, repo: Repo, snap: Snapshot, *, title: str,
     yet, with progress; None when there were none. Runs in a worker thread."""
     cancel = cancel or host.new_cancel_token(background=True)
     store = repo.ws.store
-    _acquire(repo.index_lock, cancel)
-    progress = WorkDoneProgress(host, title, cancel, lazy=lazy_progress)
-    try:
+    with _index_job(host, repo, title, lazy_progress, cancel, "cancelled") as progress:
         if not store.chunks.unchunked(sorted(snapshot_blobs(snap.manifest))):
             return None
         repo.job = {"rev": snap.name, "done": 0, "total": 0, "message": "symbols"}
@@ -395,15 +403,6 @@ def enrich_repo(host: IndexHost, repo: Repo, snap: Snapshot, *, title: str,
         summary = _when_free(run, lambda message: progress.report(0, 0, message), cancel)
         progress.end(f"{summary.blobs} files, {summary.symbols} symbols")
         return summary
-    except Cancelled:
-        progress.end("cancelled")
-        raise
-    except BaseException as exc:
-        progress.end(f"failed: {exc}")
-        raise
-    finally:
-        repo.job = None
-        repo.index_lock.release()
 
 
 def update_symbols(host: IndexHost, repo: Repo, cancel: CancelToken | None = None) -> None:

@@ -70,7 +70,7 @@ def start_stall_tracing(loop: asyncio.AbstractEventLoop, threshold_ms: float,
         while not loop.is_closed():
             time.sleep(HEARTBEAT_S)
             now = time.monotonic()
-            for started, ident in list(foreground.threads.values()) if foreground else ():
+            for started, ident in list(foreground.running.values()) if foreground else ():
                 if (now - started) * 1000 > threshold_ms and (started, ident) not in reported:
                     reported.add((started, ident))
                     logger.warning("stall trace: a request running for %.0f ms\n%s",
