@@ -194,10 +194,13 @@ _new_line = tuple.__new__  # _new_line(Line, (number, offset, text, subs)): the 
 class FileMatches:
     path: str
     lines: list[Line]  # matching and context lines in line order
+    counted: int = -1  # matching lines, when the search counted them already
 
     @property
     def match_count(self) -> int:
-        return sum(1 for line in self.lines if line.is_match)
+        if self.counted < 0:
+            self.counted = sum(1 for line in self.lines if line[3])
+        return self.counted
 
 
 @dataclass
@@ -371,7 +374,7 @@ class SnapshotSearcher:
                     hits[blob] = scan_bytes(data, 0, compiled, options)
                 yield i, hits[blob]
 
-        yield from self._emit(lines_in_path_order(), options.limit, stats)
+        yield from self._emit(lines_in_path_order(), options, stats)
 
     # --- whole packs in one pass ---
     def _scan_packs(self, compiled: CompiledSearch, options: SearchOptions,
@@ -452,18 +455,20 @@ class SnapshotSearcher:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
         order = sorted(i for b in hits for i in by_blob[b])
-        yield from self._emit(((i, hits[manifest.blob_nos[i]]) for i in order), limit, stats)
+        yield from self._emit(((i, hits[manifest.blob_nos[i]]) for i in order), options, stats)
 
-    def _emit(self, found: Iterable[tuple[int, list[Line]]], limit: int | None,
+    def _emit(self, found: Iterable[tuple[int, list[Line]]], options: SearchOptions,
               stats: SearchStats) -> Iterator[FileMatches]:
-        """FileMatches for (manifest index, lines) pairs, up to `limit` matching lines."""
-        remaining = limit
+        """FileMatches for (manifest index, lines) pairs, up to `options.limit` matching
+        lines."""
+        remaining = options.limit
+        all_match = not options.context_before and not options.context_after
         for i, lines in found:
             if not lines:
                 continue
             if remaining is not None:
                 lines = _truncate(lines, remaining)
-            result = FileMatches(self.manifest.paths[i], lines)
+            result = FileMatches(self.manifest.paths[i], lines, len(lines) if all_match else -1)
             count = result.match_count
             stats.matched_files += 1
             stats.matched_lines += count

@@ -111,9 +111,11 @@ def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place 
     def find_symbols(cancel: CancelToken, targets: list[Target], rev: str | None, query: str,
                      limit: int, kinds: frozenset[int] | None,
                      buffers: dict[Path, list[Buffer]]) -> list[SymbolHit]:
-        positions = converters.setdefault(ls.encoding, Positions(ls.encoding))
+        positions = converters.get(ls.encoding)
+        if positions is None:
+            positions = converters.setdefault(ls.encoding, Positions(ls.encoding))
         hits: list[SymbolHit] = []
-        seen: set[tuple[Path, str, tuple[int, int, int, int], str]] = set()
+        seen: set[tuple[int, str, tuple[int, int, int, int], str]] = set()
         for target in targets:
             repo = target.repo
             snap = ls.snapshot_for(repo, rev, cancel)
@@ -127,7 +129,7 @@ def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place 
             for score, symbol in index.search(query, limit, kinds=kinds,
                                               scopes=target.scopes, overlay=overlay):
                 name_range, full_range = positions.ranges(index, symbol, overlay)
-                key = (repo.root, symbol.path, name_range, symbol.name)
+                key = (id(repo), symbol.path, name_range, symbol.name)  # two folders, one repo
                 if key not in seen:
                     seen.add(key)
                     hits.append(SymbolHit(score, symbol, target, snap, name_range, full_range))

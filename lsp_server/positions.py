@@ -8,6 +8,7 @@ whenever it is offered (no conversion at all), UTF-16 otherwise.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import quote_from_bytes, unquote_to_bytes, urlsplit
 
@@ -40,8 +41,31 @@ def column(text: bytes, byte_column: int, encoding: str) -> int:
     return len(decoded.encode("utf-16-le", "surrogatepass")) // 2
 
 
+def columns(text: bytes, spans: list[tuple[int, int]], encoding: str) -> list[tuple[int, int]]:
+    """`column` for every (start, end) byte span of one line, in one pass over a line that is
+    valid UTF-8 (a long line with many matches would otherwise be decoded once per span)."""
+    if encoding == UTF8:
+        return spans
+    try:
+        text.decode("utf-8")
+    except UnicodeDecodeError:  # lenient decoding: each prefix as a client would show it
+        return [(column(text, a, encoding), column(text, b, encoding)) for a, b in spans]
+    width = (lambda s: len(s)) if encoding == UTF32 else (  # noqa: E731
+        lambda s: len(s.encode("utf-16-le", "surrogatepass")) // 2)
+    units: dict[int, int] = {0: 0}
+    done = 0
+    for offset in sorted({max(x, 0) for span in spans for x in span}):
+        if offset not in units:
+            units[offset] = units[done] + width(text[done:offset].decode("utf-8"))
+            done = offset
+    return [(units[max(a, 0)], units[max(b, 0)]) for a, b in spans]
+
+
 def path_to_uri(path: str | Path) -> str:
     return Path(path).as_uri()
+
+
+_URI_SAFE = re.compile(r"[A-Za-z0-9_.~/-]*")  # what quote() leaves as it is
 
 
 def file_uri(directory: Path, rel: str) -> str:
@@ -49,6 +73,8 @@ def file_uri(directory: Path, rel: str) -> str:
     results name thousands of files, and the pathlib way costs ~20 µs a file."""
     base = str(directory)
     joined = f"{base.rstrip('/')}/{rel}" if rel else base
+    if _URI_SAFE.fullmatch(joined):  # nothing to escape: most paths (quoting is ~4 µs)
+        return "file://" + joined
     return "file://" + quote_from_bytes(os.fsencode(joined))
 
 

@@ -15,7 +15,9 @@ by the requests that need them.
 
 from __future__ import annotations
 
+import functools
 import gc
+import json
 import logging
 import os
 import stat
@@ -67,6 +69,11 @@ class Folder:
     prefix: str = ""  # the folder's path inside its repository ('' at the root)
     error: str | None = None
     opened: threading.Event = field(default_factory=threading.Event)
+
+    @functools.cached_property
+    def quoted_uri(self) -> str:
+        """The folder's URI as a JSON string literal (it goes into every file result)."""
+        return json.dumps(self.uri)
 
     def contains(self, rel: str) -> bool:
         return not self.prefix or rel == self.prefix or rel.startswith(self.prefix + "/")

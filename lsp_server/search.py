@@ -22,7 +22,7 @@ from indexer.search import CompiledSearch, GlobFilter, Line, SearchOptions, Sear
 from indexer.store.content import BlobKind
 from indexer.workspace import Snapshot
 from lsp_server.overlay import Buffer, scan_buffer, searchable_bytes
-from lsp_server.positions import UTF8, column
+from lsp_server.positions import UTF8, columns
 from lsp_server.repos import Folder, Repo
 
 PARTIAL_EVERY_SECONDS = 0.1
@@ -95,9 +95,11 @@ class Collector:
     def remaining(self) -> int:
         return self.max_results - self.count
 
-    def add(self, target: Target, path: str, lines: list[Line]) -> None:
-        """Add one file's lines; sets `limit_hit` when a match beyond the limit shows up."""
-        matching = sum(1 for line in lines if line[3])
+    def add(self, target: Target, path: str, lines: list[Line], matching: int = -1) -> None:
+        """Add one file's lines (`matching` of them matches, if known); sets `limit_hit` when
+        a match beyond the limit shows up."""
+        if matching < 0:
+            matching = sum(1 for line in lines if line[3])
         if not matching or (target.repo.root, path) in self.seen:
             return
         self.seen.add((target.repo.root, path))
@@ -157,17 +159,18 @@ def file_result_json(target: Target, path: str, lines: list[Line], encoding: str
     parts: list[str] = []
     append = parts.append
     ascii_columns = encoding == UTF8
-    for number, _, text, subs in lines:  # ~1 µs a line: this loop is the adapter's cost
-        row = number - 1
+    for number, _, text, subs in lines:  # ~0.8 µs a line: this loop is the adapter's cost
+        row = str(number - 1)
         # the line for display: without its terminator, decoded leniently
-        body = (text[:-2] if text.endswith(b"\r\n") else text[:-1]) \
-            if text.endswith(b"\n") else text
-        shown = _quote(body.decode("utf-8", "replace"))
+        shown = text.decode("utf-8", "replace")
+        if shown[-1:] == "\n":
+            shown = shown[:-2] if shown[-2:-1] == "\r" else shown[:-1]
+        shown = _quote(shown)
         if not subs:
             append(f'{{"line":{row},"text":{shown},"ranges":[],"context":true}}')
             continue
         if not (ascii_columns or text.isascii()):
-            subs = [(column(text, a, encoding), column(text, b, encoding)) for a, b in subs]
+            subs = columns(text, subs, encoding)
         if len(subs) == 1:  # the common case, in one format
             a, b = subs[0]
             append(f'{{"line":{row},"text":{shown},"ranges":[{{"start":{{"line":{row},'
@@ -179,7 +182,7 @@ def file_result_json(target: Target, path: str, lines: list[Line], encoding: str
         append(f'{{"line":{row},"text":{shown},"ranges":[{ranges}]}}')
     uri = target.folder.file_uri(path)
     return (f'{{"uri":{_quote(uri)},"path":{_quote(_display_path(path))},'
-            f'"folder":{_quote(target.folder.uri)},"matches":[{",".join(parts)}]}}')
+            f'"folder":{target.folder.quoted_uri},"matches":[{",".join(parts)}]}}')
 
 
 def indexed_bytes(repo: Repo, snap: Snapshot, path: str) -> bytes | None:
@@ -228,7 +231,8 @@ def search_target(target: Target, snap: Snapshot, options: SearchOptions,
     overlay_order = sorted(overlay_hits)
     emitted: set[str] = set()
 
-    def engine(limit: int | None, state: dict[str, int]) -> Iterator[tuple[str, list[Line]]]:
+    def engine(limit: int | None, state: dict[str, int]
+               ) -> Iterator[tuple[str, list[Line], int]]:
         stats = SearchStats()
         try:
             for fm in snap.searcher.search(replace(options, limit=limit), compiled, stats):
@@ -239,29 +243,30 @@ def search_target(target: Target, snap: Snapshot, options: SearchOptions,
                         restricted and not target.keeps(fm.path)):
                     state["skipped"] += n
                     continue
-                yield fm.path, fm.lines
+                yield fm.path, fm.lines, n
         finally:
             out.totals.add(stats)
 
-    def merged(limit: int | None, state: dict[str, int]) -> Iterator[tuple[str, list[Line]]]:
+    def merged(limit: int | None, state: dict[str, int]
+               ) -> Iterator[tuple[str, list[Line], int]]:
         k = 0
-        for path, lines in engine(limit, state):
+        for path, lines, n in engine(limit, state):
             while k < len(overlay_order) and overlay_order[k] < path:
                 if overlay_order[k] not in emitted:
-                    yield overlay_order[k], overlay_hits[overlay_order[k]]
+                    yield overlay_order[k], overlay_hits[overlay_order[k]], -1
                 k += 1
-            yield path, lines
+            yield path, lines, n
         for path in overlay_order[k:]:
             if path not in emitted:
-                yield path, overlay_hits[path]
+                yield path, overlay_hits[path], -1
 
     limit: int | None = out.remaining + 1
     while True:
         state = {"produced": 0, "skipped": 0}
-        for path, lines in merged(limit, state):
+        for path, lines, n in merged(limit, state):
             cancel.check()
             emitted.add(path)
-            out.add(target, path, lines)
+            out.add(target, path, lines, n)
             if out.full:
                 return
         # The engine stopped at its limit, but some of those matches were not ours (buffers

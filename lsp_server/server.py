@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import posixpath
+import stat
 import sys
 import threading
 import weakref
@@ -629,19 +630,42 @@ class CodeloupeServer(LanguageServer):
 
 
 class _ChunkedStdin:
-    """stdin for pygls' message loop, read in chunks of up to 64 KiB: a request costs one
-    hop to a reader thread and back instead of three (header line, blank line, body), which
-    adds up on a busy machine."""
+    """stdin for pygls' message loop, read in chunks of up to 64 KiB. A pipe is read by the
+    event loop itself (epoll), with no thread at all; anything else (a regular file) by a
+    reader thread, one hop per chunk rather than three per message (header line, blank
+    line, body). Each hop costs ~0.1 ms on a busy machine, on every request."""
 
     def __init__(self, stdin: Any, executor: ThreadPoolExecutor) -> None:
         self.fd = stdin.fileno()
         self.executor = executor
         self.buffer = bytearray()
         self.eof = False
+        self.pipe: asyncio.StreamReader | None = None
+        self.tried_pipe = False
+
+    async def _open_pipe(self) -> None:
+        self.tried_pipe = True
+        mode = os.fstat(self.fd).st_mode
+        if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+            return
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=1 << 16)
+        pipe = open(self.fd, "rb", buffering=0, closefd=False)  # noqa: SIM115 - the transport closes it
+        try:
+            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+        except (OSError, ValueError):
+            pipe.close()
+            return
+        self.pipe = reader
 
     async def _fill(self) -> None:
-        chunk = await asyncio.get_running_loop().run_in_executor(self.executor, os.read,
-                                                                 self.fd, 1 << 16)
+        if not self.tried_pipe:
+            await self._open_pipe()
+        if self.pipe is not None:
+            chunk = await self.pipe.read(1 << 16)
+        else:
+            chunk = await asyncio.get_running_loop().run_in_executor(self.executor, os.read,
+                                                                     self.fd, 1 << 16)
         if chunk:
             self.buffer += chunk
         else:

@@ -17,8 +17,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -38,8 +37,7 @@ Range = tuple[int, int, int, int]  # line, character, end line, end character (0
 _quote = json.encoder.encode_basestring_ascii  # C: a JSON string literal, as json.dumps
 
 
-@dataclass(frozen=True, slots=True)
-class SymbolHit:
+class SymbolHit(NamedTuple):  # a tuple: 500 are built per keystroke in the editor
     score: int
     symbol: SnapshotSymbol
     target: Target
@@ -74,6 +72,7 @@ class Positions:
         self.encoding = encoding
         self._ascii: dict[int, bool] = {}
         self._lines: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._converted: dict[tuple[int, Range], Range] = {}  # (blob, byte range) -> range
         self._lock = threading.Lock()
 
     def ranges(self, index: SymbolIndex, symbol: SnapshotSymbol,
@@ -84,8 +83,12 @@ class Positions:
         if self.encoding == UTF8:
             return name, full
         blob = r.blob_no
-        if blob >= 0 and self._ascii.get(blob):
-            return name, full
+        if blob >= 0:
+            if self._ascii.get(blob):
+                return name, full
+            converted = self._converted.get((blob, name))
+            if converted is not None:  # a non-ASCII blob seen before: no need to read it
+                return converted, full
         text = index.source(symbol, overlay)
         if text is None:
             return name, full
@@ -97,8 +100,14 @@ class Positions:
                     self._ascii[blob] = True
             return name, full
         starts = self._starts(blob, text)
-        return (*self._convert(text, starts, r.name_line, r.name_column),
-                *self._convert(text, starts, r.name_end_line, r.name_end_column)), full
+        converted = (*self._convert(text, starts, r.name_line, r.name_column),
+                     *self._convert(text, starts, r.name_end_line, r.name_end_column))
+        if blob >= 0:
+            with self._lock:
+                if len(self._converted) > MAX_ASCII_MEMO:
+                    self._converted.clear()
+                self._converted[(blob, name)] = converted
+        return converted, full
 
     def _starts(self, blob: int, text: bytes) -> np.ndarray:
         """Offsets of the lines of `text` (found at C speed; remembered per blob)."""

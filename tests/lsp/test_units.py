@@ -19,6 +19,7 @@ from lsp_server.positions import (
     UTF16,
     choose_encoding,
     column,
+    columns,
     file_uri,
     path_to_uri,
     to_path,
@@ -72,6 +73,18 @@ def test_columns_in_each_encoding() -> None:
     assert choose_encoding(["utf-16", "utf-8"]) == UTF8
     assert choose_encoding(["utf-32", "utf-16"]) == UTF16
     assert choose_encoding(None) == UTF16
+
+
+@pytest.mark.parametrize("line", ["a😀é x 😀y z", "plain ascii here", "ééé", ""])
+def test_columns_of_many_spans_equal_one_column_at_a_time(line: str) -> None:
+    text = line.encode()
+    bounds = [len(line[:k].encode()) for k in range(len(line) + 1)]
+    spans = [(a, b) for a in bounds for b in bounds if a <= b]
+    for encoding in (UTF8, UTF16, "utf-32"):
+        assert columns(text, spans, encoding) == [
+            (column(text, a, encoding), column(text, b, encoding)) for a, b in spans]
+    invalid = b"ab\xff\xfecd\xc3\xa9e"  # invalid UTF-8: each prefix decoded as a client would
+    assert columns(invalid, [(2, 4), (6, 8)], UTF16) == [(2, 4), (6, 7)]
 
 
 def test_uris_and_paths() -> None:
