@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import inspect
 import json
 import logging
@@ -81,6 +82,7 @@ BACKGROUND_NICENESS = 10  # indexing threads (the engine's worker processes are 
 # A request releases and retakes the GIL a dozen times (I/O, SQLite, locks); each time an
 # indexing thread holds it, Python makes the request wait up to this long (default 5 ms).
 SWITCH_INTERVAL = 0.001
+PIPE_BYTES = 1 << 20  # stdout pipe capacity asked for (Linux' default ceiling)
 
 
 class RawJSON(str):
@@ -223,7 +225,9 @@ class CodeloupeServer(LanguageServer):
     def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
         """pygls' stdio loop, reading stdin in chunks (see `_ChunkedStdin`)."""
         self._stop_event = threading.Event()
-        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        out = stdout or sys.stdout.buffer
+        _widen_pipe(out)
+        self.protocol.set_writer(StdoutWriter(out))
         reader = _ChunkedStdin(stdin or sys.stdin.buffer, self.thread_pool)
         try:
             asyncio.run(run_async(stop_event=self._stop_event, reader=reader,
@@ -627,6 +631,15 @@ class CodeloupeServer(LanguageServer):
             except Exception:
                 logger.exception("closing the index of %s failed", repo.root)
         logger.info("codeloupe server closed")
+
+
+def _widen_pipe(stream: Any) -> None:
+    """Let a large answer (a few hundred KB of symbols or matches) go into the pipe in one
+    write, instead of 64 KiB at a time, each waiting for the client to read (Linux only)."""
+    with contextlib.suppress(Exception):
+        fd = stream.fileno()
+        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
 class _ChunkedStdin:
