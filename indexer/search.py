@@ -265,14 +265,15 @@ class GlobFilter:
     glob, files matching none of the include globs are left out."""
 
     def __init__(self, globs: Sequence[str]) -> None:
-        from pathspec.patterns.gitwildmatch import GitWildMatchPattern
+        # pathspec 1.x: Git's own gitignore rules (the older GitWildMatchPattern is deprecated)
+        from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
         self.rules = []
         for glob in globs:
             exclude = glob.startswith("!")
             # ripgrep's globs know {a,b} alternation; gitignore syntax does not: expand it.
             for alternative in expand_braces(glob[1:] if exclude else glob):
-                pattern = GitWildMatchPattern(alternative)
+                pattern = GitIgnoreSpecPattern(alternative)
                 if pattern.include is not None:
                     self.rules.append((pattern, not exclude))
         self.has_includes = any(include for _, include in self.rules)
