@@ -124,8 +124,18 @@ class Workspace:
         """Whether a loaded snapshot is still the one the index holds under its name. `gc`
         removes snapshots and moves blobs between packs, `doctor --repair` rebuilds them:
         whoever keeps a Snapshot for long (a server) checks this before reusing it."""
-        record = self.store.catalog.snapshot(snapshot.name)
-        return record is not None and record.manifest == snapshot.manifest_name
+        return self.store.catalog.manifest_of(snapshot.name) == snapshot.manifest_name
+
+    def current(self, snapshot: Snapshot) -> Snapshot:
+        """`snapshot`, or the one the index holds under its name now when `gc` or `doctor
+        --repair` (in any process) replaced it: a held snapshot may name packs gc unlinked.
+        One indexed lookup; long-lived holders call it per request."""
+        if self.is_current(snapshot):
+            return snapshot
+        rev = None if snapshot.name == WORKTREE else snapshot.name
+        fresh = self.snapshot(rev, refresh=False)
+        return Snapshot(fresh.name, snapshot.rev, fresh.commit, fresh.manifest, fresh.searcher,
+                        fresh.manifest_name)
 
     def index_paths(self, paths: Iterable[str], *, wait: bool = True,
                     on_wait=None) -> IndexSummary:  # noqa: ANN001

@@ -157,7 +157,23 @@ class Repo:
             reason = self.error or "indexing did not finish"
             raise CodeloupeError(f"{self.root} is not indexed ({reason}); "
                                  "send codeloupe/reindex to try again")
-        return snap
+        return self.revalidated(snap)
+
+    def revalidated(self, snap: Snapshot) -> Snapshot:
+        """`snap`, reloaded if `codeloupe gc` or `doctor --repair` (another process) replaced
+        it since: its blobs may have moved to other packs. Raises RepositoryError when the
+        snapshot is gone from the index altogether."""
+        fresh = self.ws.current(snap)
+        if fresh is not snap:
+            logger.info("snapshot %s of %s changed under us (gc?); reloaded", snap.name[:12],
+                        self.root)
+            with self.state_lock:
+                if snap.name == WORKTREE:
+                    if self.worktree is snap:  # not if indexing replaced it meanwhile
+                        self.worktree = fresh
+                elif self.commits.get(snap.name) is snap:
+                    self.commits[snap.name] = fresh
+        return fresh
 
     # --- symbols ---
     def cached_symbols(self, name: str) -> SymbolIndex | None:

@@ -573,7 +573,10 @@ class CodeloupeServer(LanguageServer):
         name, _ = repo.ws.resolve(rev)
         snap = repo.snapshot_named(name)
         if snap is not None:
-            return snap
+            try:
+                return repo.revalidated(snap)
+            except RepositoryError:  # gc dropped it: index that commit again below
+                pass
         if repo.ws.store.catalog.snapshot(name) is not None:
             snap = repo.ws.snapshot(name, refresh=False)
             repo.set_snapshot(snap)

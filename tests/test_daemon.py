@@ -60,3 +60,24 @@ def test_daemon_answers_like_the_in_process_cli_and_sees_edits(tmp_path: Path,
     usage = cli(repo, daemon_env, "search", "--no-such-flag", "x")
     assert usage.returncode == 2
     assert cli(repo, daemon_env, "search", "alpha").returncode == 0  # still alive
+
+
+def test_daemon_reloads_a_snapshot_gc_moved(tmp_path: Path, daemon_env: dict) -> None:
+    """gc (another process) compacts the pack the daemon's warm snapshot points into and
+    unlinks it: the daemon's next search reloads the snapshot instead of failing."""
+    bulky = {f"data/d{i}.txt": "".join(f"bulk {i}.{j} {'x' * 70}\n" for j in range(400))
+             for i in range(12)}
+    repo = make_repo(tmp_path / "repo", {"src/app.py": "marker = 1\n", **bulky}, "with data")
+    old = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True,
+                         text=True, check=True).stdout.strip()
+    subprocess.run(["git", "rm", "-q", "-r", "data"], cwd=repo, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", "drop data"], cwd=repo, check=True)
+    in_process = {**daemon_env, "CODELOUPE_DAEMON": "off"}
+    assert cli(repo, in_process, "index", "--rev", old).returncode == 0
+    for rev in ([], ["--rev", "HEAD"]):  # the working tree and a commit, held warm
+        assert cli(repo, daemon_env, "search", *rev, "marker").returncode == 0
+    gc = cli(repo, in_process, "gc", "--keep-recent", "0")
+    assert gc.returncode == 0 and b"packs compacted" in gc.stdout, gc.stdout + gc.stderr
+    for rev in ([], ["--rev", "HEAD"]):
+        again = cli(repo, daemon_env, "search", *rev, "marker")
+        assert again.returncode == 0 and b"src/app.py:1:" in again.stdout, again.stderr

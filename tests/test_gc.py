@@ -120,6 +120,12 @@ def test_gc_keeps_what_is_needed_and_drops_every_trace_of_the_rest(template,
     assert min(pack_numbers(store.pack_dir)) > max(old_packs)
     assert not ws.is_current(held)  # its blobs moved: reload it
     assert ws.is_current(ws.snapshot("main", refresh=False))
+    reloaded = ws.current(held)  # what a server or the daemon does per request
+    assert reloaded is not held and ws.is_current(reloaded) and reloaded.rev == "main"
+    assert ws.current(reloaded) is reloaded
+    assert {(r.path, line.line_number) for r in reloaded.searcher.search(
+        SearchOptions(patterns=("def f\\d+",))) for line in r.lines} == expected["main"][
+        "def f\\d+"]
     assert report.bytes_after == store.size_bytes()
     assert sorted(p.name for p in (store.directory / "manifests").iterdir()) == sorted(
         r.manifest for r in store.catalog.snapshots())

@@ -102,6 +102,7 @@ class WarmWorkspaces:
     def snapshot(self, repo: str | None, index_dir: str | None, max_filesize: str | None,
                  rev: str | None, refresh: bool):  # noqa: ANN201
         from indexer.cli import _open_workspace
+        from indexer.errors import RepositoryError
         from indexer.repo import GitRepo
 
         root = GitRepo.discover(repo).root
@@ -121,15 +122,22 @@ class WarmWorkspaces:
                 if cached is None or not watch.watching or watch.dirty:
                     watch.dirty = False  # events during the refresh set it again
                     cached = ws.snapshot(None, refresh=refresh)
-                    self.snapshots[snap_key] = cached
+                else:  # `codeloupe gc` may have moved its blobs since
+                    cached = ws.current(cached)
+                self.snapshots[snap_key] = cached
                 return cached
         with self.lock:
             cached = self.snapshots.get(snap_key)
-        if cached is None:
-            cached = ws.snapshot(rev, refresh=refresh)
+        try:
+            fresh = ws.current(cached) if cached is not None else None
+        except RepositoryError:  # gc dropped that commit's snapshot
+            fresh = None
+        if fresh is None:
+            fresh = ws.snapshot(rev, refresh=refresh)
+        if fresh is not cached:
             with self.lock:
-                self.snapshots[snap_key] = cached
-        return cached
+                self.snapshots[snap_key] = fresh
+        return fresh
 
 
 class _Handler(socketserver.StreamRequestHandler):

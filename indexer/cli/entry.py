@@ -39,7 +39,10 @@ def _via_daemon(argv: list[str]):  # noqa: ANN202 - exit code, None (no daemon) 
         return None
     try:
         request = {"version": code_version(), "argv": argv, "cwd": os.getcwd()}
-        sock.sendall(json.dumps(request).encode() + b"\n")
+        try:
+            sock.sendall(json.dumps(request).encode() + b"\n")
+        except OSError:  # a daemon shutting down: search in-process (not "no matches")
+            return None
         out = sys.stdout.buffer
         while True:
             kind, length = FRAME.unpack(_recv_exact(sock, FRAME.size))
@@ -52,7 +55,7 @@ def _via_daemon(argv: list[str]):  # noqa: ANN202 - exit code, None (no daemon) 
             elif kind == b"x":
                 out.flush()
                 return RESTART if payload == b"restart" else int(payload)
-    except BrokenPipeError:
+    except BrokenPipeError:  # our stdout closed (`| head`): done, as rg
         return 0
     except (ConnectionError, OSError, ValueError, struct.error):
         return None  # the daemon died mid-answer: nothing was lost, run in-process

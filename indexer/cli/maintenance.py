@@ -51,8 +51,8 @@ def gc(keep_recent: int, pins: tuple[str, ...], unpins: tuple[str, ...], dry_run
                                 on_wait=lambda m: click.echo(m, err=True))
     except CodeloupeError as exc:
         _fail(str(exc))
-    if not dry_run:
-        _stop_daemon_quietly()
+    # The search daemon (like the language server) checks each warm snapshot per request and
+    # reloads one gc replaced, so it stays up: stopping it raced searches just after gc.
     if as_json:
         click.echo(json.dumps({
             "dry_run": report.dry_run,
@@ -85,7 +85,8 @@ def gc(keep_recent: int, pins: tuple[str, ...], unpins: tuple[str, ...], dry_run
 
 
 def _stop_daemon_quietly() -> None:
-    """The search daemon caches loaded snapshots; after gc it starts afresh on next use."""
+    """After `doctor --repair` (which may rebuild anything) the search daemon starts afresh
+    on next use."""
     from indexer.cli.daemon import stop_daemon
 
     stop_daemon()

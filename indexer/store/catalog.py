@@ -119,6 +119,11 @@ class Catalog:
         return SnapshotRecord(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), row[6],
                               row[7])
 
+    def manifest_of(self, name: str) -> str | None:
+        """The manifest file of snapshot `name`, if there is one (a cheap staleness check)."""
+        row = self.db.execute("SELECT manifest FROM snapshots WHERE name=?", (name,)).fetchone()
+        return None if row is None else row[0]
+
     def snapshots(self) -> list[SnapshotRecord]:
         rows = self.db.execute("SELECT name FROM snapshots ORDER BY updated DESC").fetchall()
         return [s for (name,) in rows if (s := self.snapshot(name)) is not None]

@@ -84,11 +84,18 @@ class IndexStore:
         """Make opened tantivy readers see every commit made so far, by any process. Writers
         commit tantivy before the catalog names a blob, so a reader that has just read a
         snapshot row and then refreshes sees every document that snapshot needs (tantivy's
-        own reload after another process's commit comes with a delay)."""
+        own reload after another process's commit comes with a delay). An index that gc or
+        doctor rebuilt and swapped in (a new directory) is opened anew instead."""
         if self._trigrams is not None:
-            self._trigrams.index.reload()
-        if self._chunks is not None and self._chunks._lexical is not None:
-            self._chunks._lexical.reload()
+            if self._trigrams.path != self.tantivy_dir("trigram"):
+                self._trigrams = None  # swapped: reopened on next use
+            else:
+                self._trigrams.index.reload()
+        if self._chunks is not None:
+            if self._chunks.lexical_dir != self.tantivy_dir("lexical"):
+                self._chunks = None
+            elif self._chunks._lexical is not None:
+                self._chunks._lexical.reload()
 
     def reopen_tantivy(self) -> None:
         """Forget opened tantivy indexes (after a swap, or to drop a writer's state)."""
