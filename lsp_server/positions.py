@@ -35,10 +35,7 @@ def column(text: bytes, byte_column: int, encoding: str) -> int:
     prefix = text[:byte_column]
     if prefix.isascii():
         return len(prefix)
-    decoded = prefix.decode("utf-8", "replace")
-    if encoding == UTF32:
-        return len(decoded)
-    return len(decoded.encode("utf-16-le", "surrogatepass")) // 2
+    return _width(prefix.decode("utf-8", "replace"), encoding)
 
 
 def columns(text: bytes, spans: list[tuple[int, int]], encoding: str) -> list[tuple[int, int]]:
@@ -50,19 +47,22 @@ def columns(text: bytes, spans: list[tuple[int, int]], encoding: str) -> list[tu
         text.decode("utf-8")
     except UnicodeDecodeError:  # lenient decoding: each prefix as a client would show it
         return [(column(text, a, encoding), column(text, b, encoding)) for a, b in spans]
-    width = (lambda s: len(s)) if encoding == UTF32 else (  # noqa: E731
-        lambda s: len(s.encode("utf-16-le", "surrogatepass")) // 2)
     units: dict[int, int] = {0: 0}
     done = 0
     for offset in sorted({max(x, 0) for span in spans for x in span}):
         if offset not in units:
-            units[offset] = units[done] + width(text[done:offset].decode("utf-8"))
+            units[offset] = units[done] + _width(text[done:offset].decode("utf-8"), encoding)
             done = offset
     return [(units[max(a, 0)], units[max(b, 0)]) for a, b in spans]
 
 
 def path_to_uri(path: str | Path) -> str:
     return Path(path).as_uri()
+
+
+def _width(text: str, encoding: str) -> int:
+    """`text`'s length in `encoding` units (UTF-16 or UTF-32)."""
+    return len(text) if encoding == UTF32 else len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 _URI_SAFE = re.compile(r"[A-Za-z0-9_.~/-]*")  # what quote() leaves as it is

@@ -30,7 +30,7 @@ from lsp_server.repos import Repo
 from lsp_server.search import Target
 
 MAX_OVERLAY_FILES = 50  # changed files parsed per request; more: the symbol index catches up
-MAX_ASCII_MEMO = 200_000
+MAX_MEMO = 200_000  # blobs known to be ASCII, and converted name ranges
 MAX_LINE_MEMO = 1024  # blobs with non-ASCII text whose line offsets are kept
 
 Range = tuple[int, int, int, int]  # line, character, end line, end character (0-based)
@@ -95,7 +95,7 @@ class Positions:
         if text.isascii():
             if blob >= 0:
                 with self._lock:
-                    if len(self._ascii) > MAX_ASCII_MEMO:
+                    if len(self._ascii) > MAX_MEMO:
                         self._ascii.clear()
                     self._ascii[blob] = True
             return name, full
@@ -104,7 +104,7 @@ class Positions:
                      *self._convert(text, starts, r.name_end_line, r.name_end_column))
         if blob >= 0:
             with self._lock:
-                if len(self._converted) > MAX_ASCII_MEMO:
+                if len(self._converted) > MAX_MEMO:
                     self._converted.clear()
                 self._converted[(blob, name)] = converted
         return converted, full
