@@ -116,6 +116,7 @@ def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place 
             positions = converters.setdefault(ls.encoding, Positions(ls.encoding))
         hits: list[SymbolHit] = []
         seen: set[tuple[int, str, tuple[int, int, int, int], str]] = set()
+        several = len(targets) > 1  # one folder (the usual case): no twins, already in order
         for target in targets:
             repo = target.repo
             snap = ls.snapshot_for(repo, rev, cancel)
@@ -129,11 +130,14 @@ def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place 
             for score, symbol in index.search(query, limit, kinds=kinds,
                                               scopes=target.scopes, overlay=overlay):
                 name_range, full_range = positions.ranges(index, symbol, overlay)
-                key = (id(repo), symbol.path, name_range, symbol.name)  # two folders, one repo
-                if key not in seen:
+                if several:
+                    key = (id(repo), symbol.path, name_range, symbol.name)  # one repo, twice
+                    if key in seen:
+                        continue
                     seen.add(key)
-                    hits.append(SymbolHit(score, symbol, target, snap, name_range, full_range))
-        hits.sort(key=lambda h: -h.score)  # stable: each folder's own order within a score
+                hits.append(SymbolHit(score, symbol, target, snap, name_range, full_range))
+        if several:
+            hits.sort(key=lambda h: -h.score)  # stable: each folder's own order within a score
         return hits[:limit]
 
     @ls.feature(types.WORKSPACE_SYMBOL, types.WorkspaceSymbolOptions(resolve_provider=True))
@@ -153,7 +157,7 @@ def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place 
             texts = [workspace_symbol_text(h, folders[h.target.folder.uri]) for h in hits]
             items = "[" + ",".join(texts) + "]"
             if partial is not None and hits:
-                ls.post(ls.send_progress_json, partial, items)
+                ls.send_partial(partial, items)
                 return RawJSON("[]")
             return RawJSON(items)
 
@@ -229,7 +233,7 @@ def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place 
         if token is not None:
             def send_partial(batch: list[str]) -> None:
                 value = f'{{"results":[{",".join(batch)}]}}'
-                ls.post(ls.send_progress_json, token, value)
+                ls.send_partial(token, value)
 
         def work(cancel: CancelToken) -> RawJSON:
             compiled = compile_search(options)

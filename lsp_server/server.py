@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
 import inspect
 import json
 import logging
@@ -89,6 +90,31 @@ class RawJSON(str):
     """A response result already serialised to JSON (by a worker thread): sent as it is."""
 
 
+class _Answered:
+    """A worker's result that the worker has written to the client already."""
+
+
+ANSWERED = _Answered()
+
+
+class ThreadSafeWriter:
+    """pygls' stdout writer, locked, so that a worker thread may write too: a request's
+    answer goes out from the worker that computed it, not after a hop back to the event
+    loop (~0.06-0.2 ms a request on 2 busy cores)."""
+
+    def __init__(self, inner: StdoutWriter) -> None:
+        self.inner = inner
+        self.lock = threading.RLock()
+
+    def write(self, data: bytes) -> None:
+        with self.lock:
+            self.inner.write(data)
+
+    def close(self) -> None:
+        with self.lock:
+            self.inner.close()
+
+
 class _Ignored:
     """Stands in for a request already answered with an error during parsing."""
 
@@ -99,6 +125,33 @@ class _Ignored:
 class CodeloupeProtocol(LanguageServerProtocol):
     """pygls' protocol, with our position-encoding choice and InvalidParams for requests
     whose parameters do not fit the LSP types (pygls would drop them unanswered)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Requests a worker may answer itself: msg id -> whether it has. Whoever answers
+        # first (the worker, or the loop with an error or a cancellation) wins; the other
+        # stays silent, so an id is never answered twice.
+        self._early: dict[Any, bool] = {}
+        self._early_lock = threading.Lock()
+
+    def expect_early_answer(self, msg_id: Any) -> bool:
+        """(loop) Let the worker of request `msg_id` answer it, if the transport allows
+        writing from other threads (stdio does; TCP's asyncio transport does not)."""
+        if msg_id is None or not isinstance(self.writer, ThreadSafeWriter):
+            return False
+        self._early[msg_id] = False
+        return True
+
+    def answer_early(self, msg_id: Any, result: Any) -> bool:
+        """(worker) Write the answer to `msg_id` now, unless the loop has answered it."""
+        payload = result if isinstance(result, RawJSON) else json.dumps(
+            result, default=self._serialize_message)
+        with self._early_lock:
+            if self._early.get(msg_id) is not False:
+                return False
+            self._early[msg_id] = True
+            self._write_body(f'{{"jsonrpc":"2.0","id":{json.dumps(msg_id)},"result":{payload}}}')
+        return True
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(self, params: types.InitializeParams):  # noqa: ANN201 - a generator
@@ -150,6 +203,9 @@ class CodeloupeProtocol(LanguageServerProtocol):
         """Results go out as plain JSON: pygls would first walk the whole result with cattrs
         (tens of milliseconds for a large one, on the event loop). LSP types inside are still
         converted, lazily, by `json.dumps`'s default hook."""
+        with self._early_lock:
+            if self._early.pop(msg_id, False):  # its worker has answered it
+                return
         if error is not None or self._result_types.get(msg_id) is not None:
             super()._send_response(msg_id, result, error)
             return
@@ -227,7 +283,7 @@ class CodeloupeServer(LanguageServer):
         self._stop_event = threading.Event()
         out = stdout or sys.stdout.buffer
         _widen_pipe(out)
-        self.protocol.set_writer(StdoutWriter(out))
+        self.protocol.set_writer(ThreadSafeWriter(StdoutWriter(out)))
         reader = _ChunkedStdin(stdin or sys.stdin.buffer, self.thread_pool)
         try:
             asyncio.run(run_async(stop_event=self._stop_event, reader=reader,
@@ -257,6 +313,15 @@ class CodeloupeServer(LanguageServer):
 
     def notify(self, method: str, params: Any) -> None:
         self.post(self.protocol.notify, method, params)
+
+    def send_partial(self, token: Any, value: str) -> None:
+        """(worker) Partial results of a request: written at once where the worker may
+        answer its request itself (they must reach the client before the answer), else
+        posted to the loop, ahead of the answer."""
+        if isinstance(self.protocol.writer, ThreadSafeWriter):
+            self.send_progress_json(token, value)
+        else:
+            self.post(self.send_progress_json, token, value)
 
     def send_progress_json(self, token: Any, value: str) -> None:
         """(loop) `$/progress` with a value already serialised (streamed partial results)."""
@@ -290,11 +355,18 @@ class CodeloupeServer(LanguageServer):
         if self.loop is None:  # a request before `initialized`: start opening folders now
             self.start(asyncio.get_running_loop())
         cancel = self.new_cancel_token()
-        if pool is None:  # a request: background work pauses while it runs
-            future = self.request_pool.submit(_in_foreground, self.foreground, fn, cancel,
-                                              *args)
+        protocol = self.protocol
+        msg_id = protocol._ctx_msg_id.get()  # set by pygls in a request's task...
+        if protocol._request_futures.get(msg_id) is asyncio.current_task() and \
+                protocol.expect_early_answer(msg_id):  # ...and this is that task
+            answer = functools.partial(_answered_by_worker, protocol, msg_id, fn)
         else:
-            future = pool.submit(_guarded, fn, cancel, *args)
+            answer = fn
+        if pool is None:  # a request: background work pauses while it runs
+            future = self.request_pool.submit(_in_foreground, self.foreground, answer,
+                                              cancel, *args)
+        else:
+            future = pool.submit(_guarded, answer, cancel, *args)
         try:
             return await asyncio.wrap_future(future)
         except asyncio.CancelledError:
@@ -734,6 +806,12 @@ def _in_foreground(gate: ForegroundGate, fn: Callable[..., Any], cancel: CancelT
                    *args: Any) -> Any:
     with gate.active():
         return _guarded(fn, cancel, *args)
+
+
+def _answered_by_worker(protocol: CodeloupeProtocol, msg_id: Any, fn: Callable[..., Any],
+                        cancel: CancelToken, *args: Any) -> Any:
+    result = fn(cancel, *args)
+    return ANSWERED if protocol.answer_early(msg_id, result) else result
 
 
 def _guarded(fn: Callable[..., Any], cancel: CancelToken, *args: Any) -> Any:
