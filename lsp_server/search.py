@@ -161,11 +161,9 @@ def file_result_json(target: Target, path: str, lines: list[Line], encoding: str
     ascii_columns = encoding == UTF8
     for number, _, text, subs in lines:  # ~0.8 µs a line: this loop is the adapter's cost
         row = str(number - 1)
-        # the line for display: without its terminator, decoded leniently
-        shown = text.decode("utf-8", "replace")
-        if shown[-1:] == "\n":
-            shown = shown[:-2] if shown[-2:-1] == "\r" else shown[:-1]
-        shown = _quote(shown)
+        # the line for display: decoded leniently, without its terminator (and any other
+        # carriage return at its end: rstrip is one C call, comparisons and slices were two)
+        shown = _quote(text.decode("utf-8", "replace").rstrip("\r\n"))
         if not subs:
             append(f'{{"line":{row},"text":{shown},"ranges":[],"context":true}}')
             continue
