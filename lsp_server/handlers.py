@@ -127,9 +127,10 @@ def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place 
             if snap.name == WORKTREE:
                 files = overlay_files(repo, index, snap, buffers.get(repo.root, []))
                 overlay = index.overlay(files) if files else None
-            for score, symbol in index.search(query, limit, kinds=kinds,
-                                              scopes=target.scopes, overlay=overlay):
-                name_range, full_range = positions.ranges(index, symbol, overlay)
+            found = index.search(query, limit, kinds=kinds, scopes=target.scopes,
+                                 overlay=overlay)
+            for (score, symbol), (name_range, full_range) in zip(
+                    found, positions.ranges_of(index, found, overlay)):
                 if several:
                     key = (id(repo), symbol.path, name_range, symbol.name)  # one repo, twice
                     if key in seen:
