@@ -130,7 +130,7 @@ def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place 
             found = index.search(query, limit, kinds=kinds, scopes=target.scopes,
                                  overlay=overlay)
             for (score, symbol), (name_range, full_range) in zip(
-                    found, positions.ranges_of(index, found, overlay)):
+                    found, positions.ranges_of(index, found, overlay), strict=True):
                 if several:
                     key = (id(repo), symbol.path, name_range, symbol.name)  # one repo, twice
                     if key in seen:
