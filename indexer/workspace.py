@@ -37,6 +37,8 @@ class Snapshot:
     manifest_name: str = ""  # the manifest file it was loaded from (see Workspace.is_current)
 
 
+MAX_VERIFIED = 4096  # manifest names remembered as current (each re-index makes one)
+
 class Workspace:
     def __init__(self, repo: GitRepo, store: IndexStore,
                  max_filesize: int = DEFAULT_MAX_FILESIZE) -> None:
@@ -45,6 +47,9 @@ class Workspace:
         self.max_filesize = max_filesize
         self._settings = None
         self._semantic: dict[tuple[str, str], object] = {}  # (snapshot, manifest) -> searcher
+        # manifest name -> the index generation it was last found current in (see current)
+        self._verified: dict[str, tuple[int, int]] = {}
+        self._seen_generation = store.generation()
 
     @classmethod
     def open(cls, path: str | Path | None = None, *, index_dir: Path | None = None,
@@ -129,13 +134,24 @@ class Workspace:
     def current(self, snapshot: Snapshot) -> Snapshot:
         """`snapshot`, or the one the index holds under its name now when `gc` or `doctor
         --repair` (in any process) replaced it: a held snapshot may name packs gc unlinked.
-        One indexed lookup; long-lived holders call it per request."""
-        if self.is_current(snapshot):
-            return snapshot
-        rev = None if snapshot.name == WORKTREE else snapshot.name
-        fresh = self.snapshot(rev, refresh=False)
-        return Snapshot(fresh.name, snapshot.rev, fresh.commit, fresh.manifest, fresh.searcher,
-                        fresh.manifest_name)
+        Long-lived holders call it per request: a stat of the index's generation file,
+        and one indexed lookup after gc or doctor changed it."""
+        token = self.store.generation()
+        if self._verified.get(snapshot.manifest_name) == token:
+            return snapshot  # checked since gc or doctor last ran: the common case, a stat
+        if token != self._seen_generation:
+            self.store.refresh_readers()  # an index gc or doctor swapped, for every snapshot
+            self._seen_generation = token
+        fresh = snapshot
+        if not self.is_current(snapshot):
+            rev = None if snapshot.name == WORKTREE else snapshot.name
+            loaded = self.snapshot(rev, refresh=False)
+            fresh = Snapshot(loaded.name, snapshot.rev, loaded.commit, loaded.manifest,
+                             loaded.searcher, loaded.manifest_name)
+        if len(self._verified) > MAX_VERIFIED:
+            self._verified.clear()
+        self._verified[fresh.manifest_name] = token
+        return fresh
 
     def index_paths(self, paths: Iterable[str], *, wait: bool = True,
                     on_wait=None) -> IndexSummary:  # noqa: ANN001

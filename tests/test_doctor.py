@@ -110,8 +110,10 @@ def test_a_damaged_manifest_is_rebuilt_from_git_and_nothing_else_is_touched(
     assert broken == {victim}
     proc = _doctor(ws)
     assert proc.returncode == 1 and "BROKEN" in proc.stdout
+    generation = ws.store.generation()
     repaired = examine(ws, repair=True)
     assert repaired.repaired and repaired.healthy, repaired.remaining
+    assert ws.store.generation() != generation  # holders of snapshots check them again
     health = {s.name: s for s in repaired.snapshots}
     assert "indexed again from git" in (health[victim].repair or "")
     record = ws.store.catalog.snapshot(victim)

@@ -98,8 +98,12 @@ def test_gc_keeps_what_is_needed_and_drops_every_trace_of_the_rest(template,
     old_packs = pack_numbers(store.pack_dir)
     held = ws.snapshot("main", refresh=False)  # as a long-lived server would keep it
     assert ws.is_current(held)
+    assert ws.current(held) is held  # checked once; then a stat per request
+    generation = store.generation()
 
     report = gc.collect(ws, keep_recent=0)
+
+    assert store.generation() != generation  # tells holders to check again
 
     assert set(report.plan.keep) == kept
     assert report.plan.keep[names["main"]] == ["HEAD", "branch main"]

@@ -147,6 +147,7 @@ def swap_tantivy_dir(store: IndexStore, name: str, new_dir: Path) -> None:
     os.replace(tmp, pointer)
     _fsync_dir(store.directory)
     store.reopen_tantivy()
+    store.bump_generation()  # readers in other processes reopen before the old one goes
     checkpoint(f"{name}-swapped")
     if old_dir != new_dir:
         shutil.rmtree(old_dir, ignore_errors=True)

@@ -449,6 +449,7 @@ def _repair(ws, found: _Findings) -> dict[str, str]:  # noqa: ANN001
                 if record is not None:
                     with contextlib.suppress(FileNotFoundError):
                         store.manifest_path(record.manifest).unlink()
+        store.bump_generation()
         builder = SnapshotBuilder(store, ws.repo, max_filesize=ws.max_filesize)
         present = _commits_present(ws, [n for n in broken if n != WORKTREE])
         for name in broken:
@@ -465,6 +466,7 @@ def _repair(ws, found: _Findings) -> dict[str, str]:  # noqa: ANN001
             else:
                 actions[scope] = "dropped: its commit is no longer in the repository"
     sweep_files(store)
+    store.bump_generation()  # whatever changed: holders of snapshots look again
     return actions
 
 

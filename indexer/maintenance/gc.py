@@ -183,6 +183,7 @@ def collect(ws, keep_recent: int = DEFAULT_KEEP_RECENT, *,  # noqa: ANN001
             with catalog.transaction():
                 catalog.db.executemany("DELETE FROM snapshots WHERE name=?",
                                        [(r.name,) for r in report.plan.remove])
+            store.bump_generation()  # holders of those snapshots look again
             checkpoint("gc-snapshots-deleted")
             for record in report.plan.remove:
                 with contextlib.suppress(FileNotFoundError):
@@ -202,6 +203,7 @@ def collect(ws, keep_recent: int = DEFAULT_KEEP_RECENT, *,  # noqa: ANN001
         report.packs_rewritten, report.moved_bytes = _compact_packs(store)
         # 4. whatever no row names any more
         report.swept_files, _ = sweep_files(store)
+        store.bump_generation()
         with contextlib.suppress(Exception):  # readers may hold the WAL: then next time
             catalog.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         report.bytes_after = store.size_bytes()
@@ -298,6 +300,7 @@ def _compact_packs(store: IndexStore) -> tuple[int, int]:
                                    [(new, name, old) for name, old, new in renamed])
     finally:
         catalog.db.execute("PRAGMA synchronous=NORMAL")
+    store.bump_generation()  # before the old packs and manifests go
     checkpoint("gc-switched")
     for _, old, _ in renamed:
         with contextlib.suppress(FileNotFoundError):

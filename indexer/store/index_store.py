@@ -31,6 +31,7 @@ from indexer.store.packs import PackReader
 from indexer.store.trigram_index import TrigramIndex
 
 FORMAT_VERSION = "1"
+GENERATION_FILE = "generation"  # see IndexStore.generation
 
 
 def index_dir_for(repo_root: Path, index_root: Path | None = None) -> Path:
@@ -73,6 +74,24 @@ class IndexStore:
             return self.directory / (self.directory / f"{name}.current").read_text().strip()
         except FileNotFoundError:
             return self.directory / name
+
+    def generation(self) -> tuple[int, int]:
+        """A token that changes whenever `gc` or `doctor --repair` (any process) has changed
+        snapshots or indexes under readers' feet: a stat, so that a server can check it on
+        every request without touching SQLite (whose connection an index run keeps busy)."""
+        try:
+            info = os.stat(self.directory / GENERATION_FILE)
+        except FileNotFoundError:
+            return (0, 0)
+        return (info.st_ino, info.st_mtime_ns)
+
+    def bump_generation(self) -> None:
+        """(gc, doctor) Tell readers to check their snapshots again: after committing a
+        change to snapshot rows or a swapped index, before unlinking what they replaced."""
+        target = self.directory / GENERATION_FILE
+        partial = target.with_name(f"{GENERATION_FILE}.{os.getpid()}.tmp")
+        partial.write_text(str(time.time_ns()))
+        os.replace(partial, target)  # a new inode: a new token even within one clock tick
 
     def finish_writes(self) -> None:
         """Close the trigram writer, if open: commit what is left and wait for the segment
