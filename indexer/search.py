@@ -60,20 +60,21 @@ class CompiledSearch:
     literal: bytes | None = None  # a plain case-sensitive literal: found with bytes.find
     literal_whole_word: bool = False  # ... that must stand between non-word characters (-w)
 
-    def span_finder(self):  # noqa: ANN201 - a hot-path closure
+    def span_finder(self, regex_only: bool = False):  # noqa: ANN201 - a hot-path closure
         """find(data, pos, end) -> (start, end) of the next reported match, or None.
 
         Calls RE2's extension directly: the Python wrapper costs more than the match itself
         on short spans, and a search with many matching lines makes millions of calls.
+        A plain literal is found with bytes.find instead, unless `regex_only`.
         """
         literal = self.literal
-        if literal is not None:
+        if literal is not None and not regex_only:
             size = len(literal)
             whole_word = self.literal_whole_word
 
             def find_literal(data, pos: int, end: int):  # noqa: ANN001, ANN202
                 at = data.find(literal, pos, end)
-                while whole_word and at >= 0 and not _word_bounded(data, at, at + size):
+                while whole_word and at >= 0 and not _bounded(data, at, at + size):
                     at = data.find(literal, at + 1, end)
                 return None if at < 0 else (at, at + size)
 
@@ -390,14 +391,17 @@ class SnapshotSearcher:
         # Phase 1 finds which blobs hold a match, job by job (a few MB each); phase 2 takes
         # their lines. RE2 releases the GIL, so regex jobs run ahead in parallel threads;
         # literal scans (memmem) are fast enough alone. With a limit, we stop early.
-        threads = 1 if compiled.literal is not None else SCAN_THREADS
+        # A -w literal is found by the regex here: most occurrences of a short word sit
+        # inside longer words (`-w _`: millions), and RE2 skips those without a Python check.
+        by_regex = compiled.literal_whole_word
+        threads = 1 if compiled.literal is not None and not by_regex else SCAN_THREADS
         jobs = []
         for pack, spans in sorted(per_pack.items()):
             spans.sort()
             stats.files_searched += len(spans)
             stats.bytes_searched += sum(e - s for s, e, _ in spans)
             jobs += [(pack, part) for part in _split_by_bytes(spans, JOB_BYTES)]
-        find = compiled.span_finder()
+        find = compiled.span_finder(regex_only=by_regex)
 
         def blobs_with_matches(job: tuple[int, list[tuple[int, int, int]]]
                                ) -> list[tuple[int, int, int, int, int]]:
@@ -491,13 +495,18 @@ def scan_bytes(data: bytes, pos: int, compiled: CompiledSearch,
     line_number = 1
     counted_to = 0
     literal = compiled.literal
-    if literal is not None and not compiled.literal_whole_word:
+    if literal is not None:
         # The common case, kept free of calls through the finder: the search for the next
-        # occurrence doubles as the search for more occurrences on the same line.
+        # occurrence doubles as the search for more occurrences on the same line. With -w,
+        # an occurrence with a word character beside it is skipped (checked inline for
+        # ASCII neighbours, the usual case).
         size = len(literal)
+        whole_word = compiled.literal_whole_word
         plain = not options.context_before and not options.context_after
         out: list = []
         at = nfind(literal, pos)
+        while whole_word and at >= 0 and not _bounded(data, at, at + size):
+            at = nfind(literal, at + 1)
         while at >= 0:
             line_start = rfind(b"\n", 0, at) + 1
             line_end = nfind(b"\n", at + size)
@@ -507,9 +516,13 @@ def scan_bytes(data: bytes, pos: int, compiled: CompiledSearch,
             counted_to = line_start
             subs = [(at - line_start, at - line_start + size)]
             at = nfind(literal, at + size)
+            while whole_word and at >= 0 and not _bounded(data, at, at + size):
+                at = nfind(literal, at + 1)
             while 0 <= at < line_end:
                 subs.append((at - line_start, at - line_start + size))
                 at = nfind(literal, at + size)
+                while whole_word and at >= 0 and not _bounded(data, at, at + size):
+                    at = nfind(literal, at + 1)
             if plain:
                 out.append(_new_line(Line, (line_number, line_start,
                                             data[line_start:line_end + 1], subs)))
@@ -616,6 +629,21 @@ def _is_word_char(c: str) -> bool:
 
     category = unicodedata.category(c)
     return category[0] in "LM" or category in ("Nd", "Nl", "Pc") or c in "\u200c\u200d"
+
+
+_NOT_BOUNDARY = bytes(1 if b in _ASCII_WORD or b >= 0x80 else 0 for b in range(256))
+
+
+def _bounded(data: bytes, start: int, end: int) -> bool:
+    """`_word_bounded`, with the usual case (ASCII neighbours) decided here: one table
+    lookup per side instead of a call and set tests per occurrence."""
+    before = data[start - 1] if start else 10
+    after = data[end] if end < len(data) else 10
+    if not (_NOT_BOUNDARY[before] or _NOT_BOUNDARY[after]):
+        return True
+    if (before < 0x80 and _NOT_BOUNDARY[before]) or (after < 0x80 and _NOT_BOUNDARY[after]):
+        return False  # an ASCII word character beside it
+    return _word_bounded(data, start, end)  # a non-ASCII neighbour: decode it
 
 
 def _word_bounded(data: bytes, start: int, end: int) -> bool:

@@ -57,6 +57,7 @@ QUERIES: list[tuple[str, dict]] = [
     (r"(?x) def \s+ _ \w+", {}), (r"\u{48}ELLO", {"case": "ignore"}),
     ("name", {"whole_word": True}), ("self", {"whole_word": True}),
     ("-foo-", {"whole_word": True}), ("é", {"whole_word": True}), ("_", {"whole_word": True}),
+    ("os", {"whole_word": True}), ("x", {"whole_word": True}),
     ("a.b(c)", {"fixed_strings": True}), ("[section]", {"fixed_strings": True}),
     ("def ", {"globs": ("*.py",)}), ("def ", {"globs": ("!*test*", "!email/**")}),
     ("hello", {"globs": ("unicode/*",)}), ("hello", {"globs": ("*.{txt,ini}",)}),
