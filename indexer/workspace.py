@@ -39,6 +39,7 @@ class Snapshot:
 
 MAX_VERIFIED = 4096  # manifest names remembered as current (each re-index makes one)
 
+
 class Workspace:
     def __init__(self, repo: GitRepo, store: IndexStore,
                  max_filesize: int = DEFAULT_MAX_FILESIZE) -> None:
