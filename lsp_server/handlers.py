@@ -127,10 +127,9 @@ def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place 
             if snap.name == WORKTREE:
                 files = overlay_files(repo, index, snap, buffers.get(repo.root, []))
                 overlay = index.overlay(files) if files else None
-            found = index.search(query, limit, kinds=kinds, scopes=target.scopes,
-                                 overlay=overlay)
-            for (score, symbol), (name_range, full_range) in zip(
-                    found, positions.ranges_of(index, found, overlay), strict=True):
+            for score, symbol in index.search(query, limit, kinds=kinds,
+                                              scopes=target.scopes, overlay=overlay):
+                name_range, full_range = positions.ranges(index, symbol, overlay)
                 if several:
                     key = (id(repo), symbol.path, name_range, symbol.name)  # one repo, twice
                     if key in seen:
@@ -154,8 +153,7 @@ def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place 
             targets = ls.resolve_targets("workspace/symbol", cancel, None, [])
             hits = find_symbols(cancel, targets, None, query, WORKSPACE_SYMBOL_LIMIT, None,
                                 buffers)
-            folders = {t.folder.uri: json.dumps(t.folder.uri) for t in targets}
-            texts = [workspace_symbol_text(h, folders[h.target.folder.uri]) for h in hits]
+            texts = [workspace_symbol_text(h) for h in hits]
             items = "[" + ",".join(texts) + "]"
             if partial is not None and hits:
                 ls.send_partial(partial, items)

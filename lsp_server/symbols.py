@@ -75,23 +75,6 @@ class Positions:
         self._converted: dict[tuple[int, Range], Range] = {}  # (blob, byte range) -> range
         self._lock = threading.Lock()
 
-    def ranges_of(self, index: SymbolIndex, symbols: list[tuple[int, SnapshotSymbol]],
-                  overlay: SymbolOverlay | None) -> list[tuple[Range, Range]]:
-        """`ranges` of each (score, symbol) of a search, with the usual case (a file known
-        to be ASCII, or UTF-8 positions) inline: 500 symbols per keystroke."""
-        out = []
-        known_ascii = self._ascii
-        as_bytes = self.encoding == UTF8
-        for _, symbol in symbols:
-            r = symbol.record
-            if as_bytes or known_ascii.get(r.blob_no):
-                out.append(((r.name_line - 1, r.name_column, r.name_end_line - 1,
-                             r.name_end_column),
-                            (max(r.start_line - 1, 0), 0, max(r.end_line, r.start_line), 0)))
-            else:
-                out.append(self.ranges(index, symbol, overlay))
-        return out
-
     def ranges(self, index: SymbolIndex, symbol: SnapshotSymbol,
                overlay: SymbolOverlay | None) -> tuple[Range, Range]:
         r = symbol.record
@@ -155,21 +138,25 @@ def range_json(r: Range) -> dict[str, Any]:
             "end": {"line": r[2], "character": r[3]}}
 
 
-# (folder URI, path) -> the file URI, and it and the path as JSON strings (pathlib is slow)
-_URIS: dict[tuple[str, str], tuple[str, str, str]] = {}
-_URIS_LOCK = threading.Lock()
+# (folder URI, path) -> the file URI, and the constant parts of a WorkspaceSymbol in that file
+# as JSON text (built once: pathlib and JSON quoting cost more than the rest of a symbol)
+_LOCATIONS: dict[tuple[str, str], tuple[str, str, str]] = {}
+_LOCATIONS_LOCK = threading.Lock()
 
 
 def _location(target: Target, path: str) -> tuple[str, str, str]:
     key = (target.folder.uri, path)
-    found = _URIS.get(key)
+    found = _LOCATIONS.get(key)
     if found is None:
         uri = target.folder.file_uri(path)
-        found = (uri, _quote(uri), _quote(path))
-        with _URIS_LOCK:
-            if len(_URIS) > 200_000:
-                _URIS.clear()
-            _URIS[key] = found
+        found = (uri,
+                 f',"location":{{"uri":{_quote(uri)},"range":{{"start":{{"line":',
+                 f',"data":{{"folder":{target.folder.quoted_uri},"rev":"{WORKTREE}",'
+                 f'"path":{_quote(path)},"fullRange":{{"start":{{"line":')
+        with _LOCATIONS_LOCK:
+            if len(_LOCATIONS) > 200_000:
+                _LOCATIONS.clear()
+            _LOCATIONS[key] = found
     return found
 
 
@@ -177,35 +164,15 @@ def file_uri(target: Target, path: str) -> str:
     return _location(target, path)[0]
 
 
-# (folder URI as JSON, path) -> the constant parts of a WorkspaceSymbol in that file
-_FRAGMENTS: dict[tuple[str, str], tuple[str, str]] = {}
-
-
-def _fragments(hit: SymbolHit, folder_json: str) -> tuple[str, str]:
-    key = (folder_json, hit.symbol.path)
-    found = _FRAGMENTS.get(key)
-    if found is None:
-        _, uri, path = _location(hit.target, hit.symbol.path)
-        found = (f',"location":{{"uri":{uri},"range":{{"start":{{"line":',
-                 f',"data":{{"folder":{folder_json},"rev":"{WORKTREE}","path":{path},'
-                 f'"fullRange":{{"start":{{"line":')
-        with _URIS_LOCK:
-            if len(_FRAGMENTS) > 200_000:
-                _FRAGMENTS.clear()
-            _FRAGMENTS[key] = found
-    return found
-
-
-def workspace_symbol_text(hit: SymbolHit, folder_json: str) -> str:
+def workspace_symbol_text(hit: SymbolHit) -> str:
     """A `WorkspaceSymbol` as JSON text, written directly around the constant parts of its
-    file (500 symbols per answer: ~0.9 µs each); `folder_json` is the folder URI as JSON."""
+    file (500 symbols per answer: ~0.9 µs each)."""
     r = hit.symbol.record
-    location, data = _fragments(hit, folder_json)
+    _, location, data = _location(hit.target, hit.symbol.path)
     container = f',"containerName":{_quote(r.container_name)}' if r.container_name else ""
-    kind = r.kind if 1 <= r.kind <= 26 else 13  # as _kind
     a, b, c, d = hit.name_range
     first, _, last, _ = hit.full_range
-    return (f'{{"name":{_quote(r.name)},"kind":{kind}{location}{a},"character":{b}}},'
+    return (f'{{"name":{_quote(r.name)},"kind":{_kind(r.kind)}{location}{a},"character":{b}}},'
             f'"end":{{"line":{c},"character":{d}}}}}}}{container}{data}{first},'
             f'"character":0}},"end":{{"line":{last},"character":0}}}}}}}}')
 
