@@ -12,15 +12,18 @@ from __future__ import annotations
 import bisect
 import os
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from operator import itemgetter
 
 import re2
+import stringzilla
 
 from indexer.errors import PatternError
 from indexer.regex.plan import TrigramPlan, plan
+from indexer.regex.required import required_literal
 from indexer.regex.syntax import Alternate, Concat, Group, Literal, Node, parse
 from indexer.regex.translate import bounded, edge_word_boundaries, to_re2, whole_word
 from indexer.store.content import BlobKind
@@ -32,6 +35,11 @@ SCAN_THREADS = max(1, min(4, os.cpu_count() or 1))
 JOB_BYTES = 8 << 20  # pack bytes per scan job
 SCAN_CANDIDATES = 256  # regex verification of more candidate blobs than this: pack runs
 RUN_GAP = 4096  # bytes: a gap this small is scanned through rather than skipped
+_UNANCHORED = re2._Anchor.UNANCHORED
+# StringZilla's SIMD search and count take bytes and memoryviews, with bytes.find's arguments.
+_find, _rfind, _count = stringzilla.find, stringzilla.rfind, stringzilla.count
+PREFILTER_TRIAL = 64  # lines a prefiltered finder checks in vain before it judges its gain
+PREFILTER_BYTES_PER_LINE = 8192  # fewer bytes than this per vain check: plain RE2 is faster
 
 
 # --- options and compiled form ----------------------------------------------------------------
@@ -59,13 +67,19 @@ class CompiledSearch:
     case_insensitive: bool
     literal: bytes | None = None  # a plain case-sensitive literal: found with bytes.find
     literal_whole_word: bool = False  # ... that must stand between non-word characters (-w)
+    # A literal every match holds (bytes when case-sensitive, else an RE2 pattern), found
+    # fast where RE2 alone would crawl: the pattern then runs only on the lines holding it
+    # (indexer/regex/required.py).
+    required: bytes | re2._Regexp | None = None
 
-    def span_finder(self, regex_only: bool = False):  # noqa: ANN201 - a hot-path closure
-        """find(data, pos, end) -> (start, end) of the next reported match, or None.
+    def span_finder(self, regex_only: bool = False):  # noqa: ANN201 - a hot-path callable
+        """find(data, pos, end) -> (start, end) of the next reported match, or None. `data`
+        is bytes or a memoryview (of a pack).
 
         Calls RE2's extension directly: the Python wrapper costs more than the match itself
         on short spans, and a search with many matching lines makes millions of calls.
-        A plain literal is found with bytes.find instead, unless `regex_only`.
+        A plain literal is found with StringZilla instead (SIMD, ~20 GB/s here against 1-3
+        for bytes.find), unless `regex_only`.
         """
         literal = self.literal
         if literal is not None and not regex_only:
@@ -73,21 +87,74 @@ class CompiledSearch:
             whole_word = self.literal_whole_word
 
             def find_literal(data, pos: int, end: int):  # noqa: ANN001, ANN202
-                at = data.find(literal, pos, end)
+                at = _find(data, literal, pos, end)
                 while whole_word and at >= 0 and not _bounded(data, at, at + size):
-                    at = data.find(literal, at + 1, end)
+                    at = _find(data, literal, at + 1, end)
                 return None if at < 0 else (at, at + size)
 
             return find_literal
         match = self.regex._regexp.Match
-        unanchored = re2._Anchor.UNANCHORED
         group = self.group
 
         def find_regex(data, pos: int, end: int):  # noqa: ANN001, ANN202
-            spans = match(unanchored, data, pos, end)
+            spans = match(_UNANCHORED, data, pos, end)
             return None if spans[0][0] < 0 else spans[group]
 
-        return find_regex
+        if self.required is None:
+            return find_regex
+        return LineFilteredFinder(self.required, match, group, find_regex)
+
+
+class LineFilteredFinder:
+    """A span finder that looks for a required literal first and runs the pattern only on
+    the lines holding it: matches never span lines, so the first line from `pos` holding
+    both the literal and a match holds the first match.
+
+    It counts the lines that held the literal but no match, and the bytes passed over: when
+    such lines come every ~8 KB or more often (`def ` for `(async )?def get_\\w+`), a Python
+    round per line costs more than RE2 crawling through all of it (in threads), and the
+    finder goes `plain` for the rest of its search."""
+
+    __slots__ = ("find_required", "match", "group", "find_regex", "misses", "passed", "plain")
+
+    def __init__(self, required: bytes | re2._Regexp, match, group: int,  # noqa: ANN001
+                 find_regex) -> None:  # noqa: ANN001
+        if isinstance(required, bytes):
+            self.find_required = lambda data, pos, end: _find(data, required, pos, end)
+        else:
+            find = required._regexp.Match
+            self.find_required = lambda data, pos, end: find(_UNANCHORED, data, pos, end)[0][0]
+        self.match, self.group, self.find_regex = match, group, find_regex
+        self.misses = self.passed = 0
+        self.plain = False
+
+    def __call__(self, data, pos: int, end: int):  # noqa: ANN001, ANN204
+        if self.plain:
+            return self.find_regex(data, pos, end)
+        find_required, match = self.find_required, self.match
+        start = pos
+        while True:
+            hit = find_required(data, pos, end)
+            if hit < 0:
+                self.passed += end - start
+                return None
+            nl = _rfind(data, b"\n", pos, hit)
+            line_end = _find(data, b"\n", hit, end)
+            if line_end < 0:
+                line_end = end
+            spans = match(_UNANCHORED, data, pos if nl < 0 else nl + 1, line_end)
+            if spans[0][0] >= 0:
+                self.passed += line_end - start
+                return spans[self.group]
+            self.misses += 1
+            pos = line_end + 1
+            if pos > end:
+                self.passed += end - start
+                return None
+            if self.misses >= PREFILTER_TRIAL and \
+                    self.misses * PREFILTER_BYTES_PER_LINE > self.passed + pos - start:
+                self.plain = True
+                return self.find_regex(data, pos, end)
 
 
 def _literal_node(text: str, fold: bool) -> Node:
@@ -142,7 +209,29 @@ def compile_search(options: SearchOptions) -> CompiledSearch:
         if text:
             literal = text.encode("utf-8")
     return CompiledSearch(regex, group, plan(node), source, fold, literal,
-                          literal is not None and options.whole_word)
+                          literal is not None and options.whole_word,
+                          _required(node, group == 0, re2_options))
+
+
+def _required(node: Node, bare: bool, re2_options: re2.Options) -> bytes | re2._Regexp | None:
+    """The literal to look for first (`LineFilteredFinder`), if it pays: RE2 finds a literal
+    that starts a pattern fast by itself, unless the pattern is wrapped (`-w`, `\\b`)."""
+    run = required_literal(node)
+    if not run or (bare and _starts_with_literal(node)):
+        return None
+    if not any(lit.fold for lit in run):
+        return "".join(lit.char for lit in run).encode("utf-8")
+    return re2.compile(to_re2(Concat(run)).encode(), re2_options)
+
+
+def _starts_with_literal(node: Node) -> bool:
+    while True:
+        if isinstance(node, Group):
+            node = node.node
+        elif isinstance(node, Concat) and node.nodes:
+            node = node.nodes[0]
+        else:
+            return isinstance(node, Literal)
 
 
 def _plain_literal(node: Node) -> str | None:
@@ -364,6 +453,7 @@ class SnapshotSearcher:
         manifest = self.manifest
         order = sorted(i for b in candidate_blobs for i in by_blob[b])
         hits: dict[int, list[Line]] = {}
+        find = compiled.span_finder()
 
         def lines_in_path_order() -> Iterator[tuple[int, list[Line]]]:
             for i in order:  # lazily: a limit stops the verification too
@@ -373,7 +463,7 @@ class SnapshotSearcher:
                                                  manifest.lengths[i])
                     stats.files_searched += 1
                     stats.bytes_searched += len(data)
-                    hits[blob] = scan_bytes(data, 0, compiled, options)
+                    hits[blob] = scan_bytes(data, 0, compiled, options, find)
                 yield i, hits[blob]
 
         yield from self._emit(lines_in_path_order(), options, stats)
@@ -394,7 +484,6 @@ class SnapshotSearcher:
         # A -w literal is found by the regex here: most occurrences of a short word sit
         # inside longer words (`-w _`: millions), and RE2 skips those without a Python check.
         by_regex = compiled.literal_whole_word
-        threads = 1 if compiled.literal is not None and not by_regex else SCAN_THREADS
         jobs = []
         for pack, spans in sorted(per_pack.items()):
             spans.sort()
@@ -402,11 +491,24 @@ class SnapshotSearcher:
             stats.bytes_searched += sum(e - s for s, e, _ in spans)
             jobs += [(pack, part) for part in _split_by_bytes(spans, JOB_BYTES)]
         find = compiled.span_finder(regex_only=by_regex)
+        find_lines = compiled.span_finder()
+
+        def in_threads() -> bool:
+            """Whether the finder spends its time in RE2, which releases the GIL: only then
+            do threads help (a literal search is memory-bound, a line-filtered one Python-bound,
+            until it goes plain)."""
+            if isinstance(find, LineFilteredFinder):
+                return find.plain
+            return compiled.literal is None or by_regex
 
         def blobs_with_matches(job: tuple[int, list[tuple[int, int, int]]]
                                ) -> list[tuple[int, int, int, int, int]]:
             pack, spans = job
-            buf = self.store.packs.view(pack, spans[-1][1])
+            with memoryview(self.store.packs.view(pack, spans[-1][1])) as buf:
+                return blobs_in(pack, spans, buf)
+
+        def blobs_in(pack: int, spans: list[tuple[int, int, int]], buf: memoryview
+                     ) -> list[tuple[int, int, int, int, int]]:
             starts = [s for s, _, _ in spans]
             found_here = []
             first = 0
@@ -434,21 +536,25 @@ class SnapshotSearcher:
         hits: dict[int, list[Line]] = {}
         found = 0
         limit = options.limit
-        pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
+        pool: ThreadPoolExecutor | None = None
+        pending: deque[Future] = deque()
+        submitted = 0
         try:
-            pending = [pool.submit(blobs_with_matches, job) for job in jobs[:threads]] if pool \
-                else []
             for j in range(len(jobs)):
-                if pool is not None:
-                    part = pending.pop(0).result()
-                    if j + threads < len(jobs):
-                        pending.append(pool.submit(blobs_with_matches, jobs[j + threads]))
+                if pool is None and SCAN_THREADS > 1 and j + 1 < len(jobs) and in_threads():
+                    pool, submitted = ThreadPoolExecutor(max_workers=SCAN_THREADS), j
+                if pool is not None:  # keep SCAN_THREADS jobs running ahead
+                    while submitted < min(len(jobs), j + SCAN_THREADS):
+                        pending.append(pool.submit(blobs_with_matches, jobs[submitted]))
+                        submitted += 1
+                    part = pending.popleft().result()
                 else:
                     part = blobs_with_matches(jobs[j])
                 for pack, start, end, blob, where in part:
                     buf = self.store.packs.view(pack, end)
                     line_start = max(buf.rfind(b"\n", start, where) + 1, start)
-                    lines = scan_bytes(buf[start:end], line_start - start, compiled, options)
+                    lines = scan_bytes(buf[start:end], line_start - start, compiled, options,
+                                       find_lines)
                     if lines:
                         hits[blob] = lines
                         found += len(by_blob[blob]) * sum(1 for x in lines if x[3])
@@ -484,13 +590,13 @@ class SnapshotSearcher:
                     return
 
 
-def scan_bytes(data: bytes, pos: int, compiled: CompiledSearch,
-               options: SearchOptions) -> list[Line]:
+def scan_bytes(data: bytes, pos: int, compiled: CompiledSearch, options: SearchOptions,
+               find=None) -> list[Line]:  # noqa: ANN001 - a span_finder, shared by a search
     """Every matching line of `data` (one file's searchable bytes) from `pos` on, with context
     lines if asked for. Public: the language server runs it over unsaved editor buffers."""
     end = len(data)
     max_count = options.max_count
-    rfind, nfind, count = data.rfind, data.find, data.count
+    rfind = data.rfind
     found: list[tuple[int, int, int, list[tuple[int, int]]]] = []
     line_number = 1
     counted_to = 0
@@ -504,25 +610,25 @@ def scan_bytes(data: bytes, pos: int, compiled: CompiledSearch,
         whole_word = compiled.literal_whole_word
         plain = not options.context_before and not options.context_after
         out: list = []
-        at = nfind(literal, pos)
+        at = _find(data, literal, pos)
         while whole_word and at >= 0 and not _bounded(data, at, at + size):
-            at = nfind(literal, at + 1)
+            at = _find(data, literal, at + 1)
         while at >= 0:
             line_start = rfind(b"\n", 0, at) + 1
-            line_end = nfind(b"\n", at + size)
+            line_end = _find(data, b"\n", at + size)
             if line_end < 0:
                 line_end = end
-            line_number += count(b"\n", counted_to, line_start)
+            line_number += _count(data, b"\n", counted_to, line_start)
             counted_to = line_start
             subs = [(at - line_start, at - line_start + size)]
-            at = nfind(literal, at + size)
+            at = _find(data, literal, at + size)
             while whole_word and at >= 0 and not _bounded(data, at, at + size):
-                at = nfind(literal, at + 1)
+                at = _find(data, literal, at + 1)
             while 0 <= at < line_end:
                 subs.append((at - line_start, at - line_start + size))
-                at = nfind(literal, at + size)
+                at = _find(data, literal, at + size)
                 while whole_word and at >= 0 and not _bounded(data, at, at + size):
-                    at = nfind(literal, at + 1)
+                    at = _find(data, literal, at + 1)
             if plain:
                 out.append(_new_line(Line, (line_number, line_start,
                                             data[line_start:line_end + 1], subs)))
@@ -531,7 +637,7 @@ def scan_bytes(data: bytes, pos: int, compiled: CompiledSearch,
             if max_count is not None and len(out) >= max_count:
                 break
         return out if plain else _lines(data, out, options)
-    find = compiled.span_finder()
+    find = find or compiled.span_finder()
     # The empty string after a final newline is not a line (ripgrep never reports it).
     last = end - 1 if end and data[end - 1] == 10 else end
     span = find(data, pos, end)
@@ -540,10 +646,10 @@ def scan_bytes(data: bytes, pos: int, compiled: CompiledSearch,
         if ms > last or (ms == last and end == 0):
             break
         line_start = rfind(b"\n", 0, ms) + 1
-        line_end = nfind(b"\n", me)
+        line_end = _find(data, b"\n", me)
         if line_end < 0:
             line_end = end
-        line_number += count(b"\n", counted_to, line_start)
+        line_number += _count(data, b"\n", counted_to, line_start)
         counted_to = line_start
         subs = [(ms - line_start, me - line_start)]
         p = me if me > ms else _next_char(data, me, line_end)
@@ -657,7 +763,7 @@ def _word_bounded(data: bytes, start: int, end: int) -> bool:
             while k > 0 and start - k < 4 and (data[k] & 0xC0) == 0x80:
                 k -= 1
             try:
-                if _is_word_char(data[k:start].decode("utf-8")[-1]):
+                if _is_word_char(str(data[k:start], "utf-8")[-1]):
                     return False
             except UnicodeDecodeError:
                 return False
@@ -668,7 +774,7 @@ def _word_bounded(data: bytes, start: int, end: int) -> bool:
         if b >= 0x80:
             size = 2 if b < 0xE0 else 3 if b < 0xF0 else 4
             try:
-                if _is_word_char(data[end:end + size].decode("utf-8")):
+                if _is_word_char(str(data[end:end + size], "utf-8")):
                     return False
             except UnicodeDecodeError:
                 return False
