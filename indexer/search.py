@@ -38,8 +38,11 @@ RUN_GAP = 4096  # bytes: a gap this small is scanned through rather than skipped
 _UNANCHORED = re2._Anchor.UNANCHORED
 # StringZilla's SIMD search and count take bytes and memoryviews, with bytes.find's arguments.
 _find, _rfind, _count = stringzilla.find, stringzilla.rfind, stringzilla.count
-PREFILTER_TRIAL = 64  # lines a prefiltered finder checks in vain before it judges its gain
-PREFILTER_BYTES_PER_LINE = 8192  # fewer bytes than this per vain check: plain RE2 is faster
+SHORT_SPAN = 256  # bytes: a span this short is searched by RE2 without the filter
+# What a line-filtered finder's work costs, in bytes RE2 would crawl in that time
+MISS_COST = 8192  # a line that held the literal but no match
+FOLDED_SEARCH_COST = 4096  # a case-insensitive StringZilla search (it folds the needle first)
+PREFILTER_TRIAL = 64  # misses' worth of cost before the finder judges its gain
 
 
 # --- options and compiled form ----------------------------------------------------------------
@@ -67,10 +70,9 @@ class CompiledSearch:
     case_insensitive: bool
     literal: bytes | None = None  # a plain case-sensitive literal: found with bytes.find
     literal_whole_word: bool = False  # ... that must stand between non-word characters (-w)
-    # A literal every match holds (bytes when case-sensitive, else an RE2 pattern), found
-    # fast where RE2 alone would crawl: the pattern then runs only on the lines holding it
-    # (indexer/regex/required.py).
-    required: bytes | re2._Regexp | None = None
+    # A literal every match holds, found fast where RE2 alone would crawl: the pattern then
+    # runs only on the lines holding it (indexer/regex/required.py).
+    required: RequiredLiteral | None = None
 
     def span_finder(self, regex_only: bool = False):  # noqa: ANN201 - a hot-path callable
         """find(data, pos, end) -> (start, end) of the next reported match, or None. `data`
@@ -110,31 +112,34 @@ class LineFilteredFinder:
     the lines holding it: matches never span lines, so the first line from `pos` holding
     both the literal and a match holds the first match.
 
-    It counts the lines that held the literal but no match, and the bytes passed over: when
-    such lines come every ~8 KB or more often (`def ` for `(async )?def get_\\w+`), a Python
-    round per line costs more than RE2 crawling through all of it (in threads), and the
-    finder goes `plain` for the rest of its search."""
+    It keeps a rough account, in bytes of RE2 crawling, of what filtering cost: each line
+    that held the literal but no match (a Python round, ~8 KB of crawling) and, for a
+    case-insensitive literal, each search (StringZilla folds the needle on every call, ~4 KB).
+    When that exceeds the bytes passed over (`def ` for `(async )?def get_\\w+`, or a
+    `-i` word on every other line), the finder goes `plain` for the rest of its search."""
 
-    __slots__ = ("find_required", "match", "group", "find_regex", "misses", "passed", "plain")
+    __slots__ = ("search", "text", "match", "group", "find_regex", "call_cost", "cost",
+                 "passed", "plain")
 
-    def __init__(self, required: bytes | re2._Regexp, match, group: int,  # noqa: ANN001
+    def __init__(self, required: RequiredLiteral, match, group: int,  # noqa: ANN001
                  find_regex) -> None:  # noqa: ANN001
-        if isinstance(required, bytes):
-            self.find_required = lambda data, pos, end: _find(data, required, pos, end)
-        else:
-            find = required._regexp.Match
-            self.find_required = lambda data, pos, end: find(_UNANCHORED, data, pos, end)[0][0]
+        # Unicode full case folding finds every match of RE2's simple folding (and more):
+        # a superset is all a filter needs. 5-20x faster than RE2's (?i) here.
+        self.search = stringzilla.utf8_uncased_search if required.fold else _find
+        self.call_cost = FOLDED_SEARCH_COST if required.fold else 0
+        self.text = required.text
         self.match, self.group, self.find_regex = match, group, find_regex
-        self.misses = self.passed = 0
+        self.cost = self.passed = 0
         self.plain = False
 
     def __call__(self, data, pos: int, end: int):  # noqa: ANN001, ANN204
-        if self.plain:
+        if self.plain or end - pos < SHORT_SPAN:  # the rest of a line: RE2 at once
             return self.find_regex(data, pos, end)
-        find_required, match = self.find_required, self.match
+        search, text, match = self.search, self.text, self.match
         start = pos
         while True:
-            hit = find_required(data, pos, end)
+            self.cost += self.call_cost
+            hit = search(data, text, pos, end)
             if hit < 0:
                 self.passed += end - start
                 return None
@@ -145,16 +150,20 @@ class LineFilteredFinder:
             spans = match(_UNANCHORED, data, pos if nl < 0 else nl + 1, line_end)
             if spans[0][0] >= 0:
                 self.passed += line_end - start
+                self._judge()
                 return spans[self.group]
-            self.misses += 1
+            self.cost += MISS_COST
             pos = line_end + 1
             if pos > end:
                 self.passed += end - start
                 return None
-            if self.misses >= PREFILTER_TRIAL and \
-                    self.misses * PREFILTER_BYTES_PER_LINE > self.passed + pos - start:
+            if self.cost > PREFILTER_TRIAL * MISS_COST and self.cost > self.passed + pos - start:
                 self.plain = True
                 return self.find_regex(data, pos, end)
+
+    def _judge(self) -> None:
+        if self.cost > PREFILTER_TRIAL * MISS_COST and self.cost > self.passed:
+            self.plain = True
 
 
 def _literal_node(text: str, fold: bool) -> Node:
@@ -210,18 +219,26 @@ def compile_search(options: SearchOptions) -> CompiledSearch:
             literal = text.encode("utf-8")
     return CompiledSearch(regex, group, plan(node), source, fold, literal,
                           literal is not None and options.whole_word,
-                          _required(node, group == 0, re2_options))
+                          _required(node, bare=group == 0))
 
 
-def _required(node: Node, bare: bool, re2_options: re2.Options) -> bytes | re2._Regexp | None:
-    """The literal to look for first (`LineFilteredFinder`), if it pays: RE2 finds a literal
-    that starts a pattern fast by itself, unless the pattern is wrapped (`-w`, `\\b`)."""
+@dataclass(frozen=True)
+class RequiredLiteral:
+    text: bytes  # UTF-8
+    fold: bool  # matched case-insensitively
+
+
+def _required(node: Node, bare: bool) -> RequiredLiteral | None:
+    """The literal to look for first (`LineFilteredFinder`), if it pays: RE2 finds a
+    case-sensitive literal that starts a pattern about as fast by itself (memchr), unless
+    the pattern is wrapped (`-w`, `\\b`)."""
     run = required_literal(node)
-    if not run or (bare and _starts_with_literal(node)):
+    if not run:
         return None
-    if not any(lit.fold for lit in run):
-        return "".join(lit.char for lit in run).encode("utf-8")
-    return re2.compile(to_re2(Concat(run)).encode(), re2_options)
+    fold = any(lit.fold for lit in run)
+    if bare and not fold and _starts_with_literal(node):
+        return None
+    return RequiredLiteral("".join(lit.char for lit in run).encode("utf-8"), fold)
 
 
 def _starts_with_literal(node: Node) -> bool:
