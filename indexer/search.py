@@ -570,8 +570,9 @@ class SnapshotSearcher:
                 for pack, start, end, blob, where in part:
                     buf = self.store.packs.view(pack, end)
                     line_start = max(buf.rfind(b"\n", start, where) + 1, start)
-                    lines = scan_bytes(buf[start:end], line_start - start, compiled, options,
-                                       find_lines)
+                    with memoryview(buf) as whole, whole[start:end] as data:
+                        lines = scan_bytes(data, line_start - start, compiled, options,
+                                           find_lines)
                     if lines:
                         hits[blob] = lines
                         found += len(by_blob[blob]) * sum(1 for x in lines if x[3])
@@ -607,13 +608,14 @@ class SnapshotSearcher:
                     return
 
 
-def scan_bytes(data: bytes, pos: int, compiled: CompiledSearch, options: SearchOptions,
-               find=None) -> list[Line]:  # noqa: ANN001 - a span_finder, shared by a search
-    """Every matching line of `data` (one file's searchable bytes) from `pos` on, with context
-    lines if asked for. Public: the language server runs it over unsaved editor buffers."""
+def scan_bytes(data: bytes | memoryview, pos: int, compiled: CompiledSearch,
+               options: SearchOptions, find=None) -> list[Line]:  # noqa: ANN001 - a span_finder
+    """Every matching line of `data` (one file's searchable bytes: a memoryview of a pack
+    spares a copy of the file) from `pos` on, with context lines if asked for. Public: the
+    language server runs it over unsaved editor buffers."""
     end = len(data)
     max_count = options.max_count
-    rfind = data.rfind
+    view = not isinstance(data, bytes)
     found: list[tuple[int, int, int, list[tuple[int, int]]]] = []
     line_number = 1
     counted_to = 0
@@ -631,7 +633,7 @@ def scan_bytes(data: bytes, pos: int, compiled: CompiledSearch, options: SearchO
         while whole_word and at >= 0 and not _bounded(data, at, at + size):
             at = _find(data, literal, at + 1)
         while at >= 0:
-            line_start = rfind(b"\n", 0, at) + 1
+            line_start = _rfind(data, b"\n", 0, at) + 1
             line_end = _find(data, b"\n", at + size)
             if line_end < 0:
                 line_end = end
@@ -647,8 +649,9 @@ def scan_bytes(data: bytes, pos: int, compiled: CompiledSearch, options: SearchO
                 while whole_word and at >= 0 and not _bounded(data, at, at + size):
                     at = _find(data, literal, at + 1)
             if plain:
+                text = data[line_start:line_end + 1]
                 out.append(_new_line(Line, (line_number, line_start,
-                                            data[line_start:line_end + 1], subs)))
+                                            text.tobytes() if view else text, subs)))
             else:
                 out.append((line_number, line_start, line_end, subs))
             if max_count is not None and len(out) >= max_count:
@@ -662,7 +665,7 @@ def scan_bytes(data: bytes, pos: int, compiled: CompiledSearch, options: SearchO
         ms, me = span
         if ms > last or (ms == last and end == 0):
             break
-        line_start = rfind(b"\n", 0, ms) + 1
+        line_start = _rfind(data, b"\n", 0, ms) + 1
         line_end = _find(data, b"\n", me)
         if line_end < 0:
             line_end = end
@@ -683,13 +686,16 @@ def scan_bytes(data: bytes, pos: int, compiled: CompiledSearch, options: SearchO
     return _lines(data, found, options)
 
 
-def _lines(data: bytes, found: list[tuple[int, int, int, list[tuple[int, int]]]],
+def _lines(data: bytes | memoryview, found: list[tuple[int, int, int, list[tuple[int, int]]]],
            options: SearchOptions) -> list[Line]:
     if not found:
         return []
-    if not options.context_before and not options.context_after:
+    if options.context_before or options.context_after:
+        return _with_context(data, found, options.context_before, options.context_after)
+    if isinstance(data, bytes):
         return [_new_line(Line, (n, ls, data[ls:le + 1], subs)) for n, ls, le, subs in found]
-    return _with_context(data, found, options.context_before, options.context_after)
+    return [_new_line(Line, (n, ls, data[ls:le + 1].tobytes(), subs))
+            for n, ls, le, subs in found]
 
 
 def _next_char(data: bytes, pos: int, limit: int) -> int:
@@ -700,7 +706,8 @@ def _next_char(data: bytes, pos: int, limit: int) -> int:
     return pos
 
 
-def _with_context(data: bytes, found: list[tuple[int, int, int, list[tuple[int, int]]]],
+def _with_context(data: bytes | memoryview,
+                  found: list[tuple[int, int, int, list[tuple[int, int]]]],
                   before: int, after: int) -> list[Line]:
     lines: list[Line] = []
     last_emitted = 0  # highest line number emitted so far
@@ -708,22 +715,22 @@ def _with_context(data: bytes, found: list[tuple[int, int, int, list[tuple[int, 
         ctx: list[Line] = []
         p, n = ls, number
         while len(ctx) < before and n - 1 > last_emitted and p > 0:
-            prev_start = data.rfind(b"\n", 0, p - 1) + 1
+            prev_start = _rfind(data, b"\n", 0, p - 1) + 1
             n -= 1
-            ctx.append(Line(n, prev_start, data[prev_start:p]))
+            ctx.append(Line(n, prev_start, bytes(data[prev_start:p])))
             p = prev_start
         lines.extend(reversed(ctx))
-        lines.append(Line(number, ls, data[ls:le + 1], subs))
+        lines.append(Line(number, ls, bytes(data[ls:le + 1]), subs))
         last_emitted = number
         next_number = found[idx + 1][0] if idx + 1 < len(found) else None
         p, n = le + 1, number
         for _ in range(after):
             if p >= len(data) or (next_number is not None and n + 1 >= next_number):
                 break
-            nl = data.find(b"\n", p)
+            nl = _find(data, b"\n", p)
             line_end = len(data) if nl < 0 else nl + 1
             n += 1
-            lines.append(Line(n, p, data[p:line_end]))
+            lines.append(Line(n, p, bytes(data[p:line_end])))
             last_emitted = n
             p = line_end
     return lines
