@@ -32,6 +32,7 @@ def _chars(pattern: str, fold: bool = False) -> str:
     ("(?:ab)?cd", "cd"),  # optional parts are not required
     ("foo|bar", ""),  # either may match: nothing is required
     (r"\d{4}-\d{2}", ""),  # one character is not worth a search
+    (r"σ\w+", "σ"),  # ... unless it takes two bytes
 ])
 def test_required_literal(pattern: str, expected: str) -> None:
     assert _chars(pattern) == expected

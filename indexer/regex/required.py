@@ -19,10 +19,11 @@ _RANK = {byte: len(_COMMON_FIRST) - i for i, byte in enumerate(_COMMON_FIRST)}  
 
 def required_literal(node: Node) -> tuple[Literal, ...]:
     """The longest run of literal characters present in every match of `node`; () when there
-    is none worth searching for (shorter than 2 characters). Starting the search at the
-    run's rarest byte measured no better: a shorter literal turns up on more lines."""
+    is none worth searching for (under 2 bytes of UTF-8: `σ` is, `x` is not). Starting the
+    search at the run's rarest byte measured no better: a shorter literal turns up on more
+    lines."""
     best = max(_runs(node), key=_score, default=())
-    return best if len(best) >= 2 else ()
+    return best if len("".join(lit.char for lit in best).encode("utf-8")) >= 2 else ()
 
 
 def _rank(lit: Literal) -> int:
