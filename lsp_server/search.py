@@ -9,12 +9,13 @@ checked between files; partial results are streamed through a callback when aske
 from __future__ import annotations
 
 import json
+import threading
 import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from indexer.ingest import CancelToken
 from indexer.repo import WORKTREE
@@ -153,6 +154,42 @@ def _display_path(path: str) -> str:
 _quote = json.encoder.encode_basestring_ascii  # C: a JSON string literal, as json.dumps
 
 
+class FileJson(NamedTuple):
+    """A file's URI and the constant parts of the JSON answers that name it."""
+
+    uri: str
+    search_head: str  # a fileResult up to its matches
+    symbol_location: str  # a WorkspaceSymbol's location, up to its range
+    symbol_data: str  # a WorkspaceSymbol's data, up to its full range
+
+
+# (folder URI, path) -> FileJson, built once: pathlib and JSON quoting cost more than the rest
+# of a one-line file result or a symbol
+_FILE_JSON: dict[tuple[str, str], FileJson] = {}
+_FILE_JSON_LOCK = threading.Lock()
+MAX_FILE_JSON = 200_000
+
+
+def file_json(target: Target, path: str) -> FileJson:
+    key = (target.folder.uri, path)
+    found = _FILE_JSON.get(key)
+    if found is None:
+        uri = target.folder.file_uri(path)
+        folder = target.folder.quoted_uri
+        found = FileJson(
+            uri,
+            f'{{"uri":{_quote(uri)},"path":{_quote(_display_path(path))},"folder":{folder},'
+            f'"matches":[',
+            f',"location":{{"uri":{_quote(uri)},"range":{{"start":{{"line":',
+            f',"data":{{"folder":{folder},"rev":"{WORKTREE}","path":{_quote(path)},'
+            f'"fullRange":{{"start":{{"line":')
+        with _FILE_JSON_LOCK:
+            if len(_FILE_JSON) > MAX_FILE_JSON:
+                _FILE_JSON.clear()
+            _FILE_JSON[key] = found
+    return found
+
+
 def file_result_json(target: Target, path: str, lines: list[Line], encoding: str) -> str:
     """One file's result (`fileResult` in docs/protocol.md) as JSON text, written directly:
     thousands of lines go out without a dict per line and a second pass to serialise them."""
@@ -178,9 +215,7 @@ def file_result_json(target: Target, path: str, lines: list[Line], encoding: str
         mid = f'}},"end":{{"line":{row},"character":'
         ranges = ",".join(f'{head}{a}{mid}{b}}}}}' for a, b in subs)
         append(f'{{"line":{row},"text":{shown},"ranges":[{ranges}]}}')
-    uri = target.folder.file_uri(path)
-    return (f'{{"uri":{_quote(uri)},"path":{_quote(_display_path(path))},'
-            f'"folder":{target.folder.quoted_uri},"matches":[{",".join(parts)}]}}')
+    return f'{file_json(target, path).search_head}{",".join(parts)}]}}'
 
 
 def indexed_bytes(repo: Repo, snap: Snapshot, path: str) -> bytes | None:
@@ -227,6 +262,19 @@ def search_target(target: Target, snap: Snapshot, options: SearchOptions,
             if lines:
                 overlay_hits[buf.path] = lines
     overlay_order = sorted(overlay_hits)
+    if not overlay_order and not skip and not restricted:
+        # The usual case, in one pass: nothing to merge in or leave out.
+        stats = SearchStats()
+        try:
+            for fm in snap.searcher.search(replace(options, limit=out.remaining + 1), compiled,
+                                           stats):
+                cancel.check()
+                out.add(target, fm.path, fm.lines, fm.match_count)
+                if out.limit_hit:
+                    return
+        finally:
+            out.totals.add(stats)
+        return
     emitted: set[str] = set()
 
     def engine(limit: int | None, state: dict[str, int]

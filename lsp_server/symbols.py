@@ -21,13 +21,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from indexer.repo import WORKTREE
 from indexer.retrieval.symbol_search import SnapshotSymbol, SymbolIndex, SymbolOverlay
 from indexer.workspace import Snapshot
 from lsp_server.overlay import Buffer
 from lsp_server.positions import UTF8, column
 from lsp_server.repos import Repo
-from lsp_server.search import Target
+from lsp_server.search import Target, file_json
 
 MAX_OVERLAY_FILES = 50  # changed files parsed per request; more: the symbol index catches up
 MAX_MEMO = 200_000  # blobs known to be ASCII, and converted name ranges
@@ -138,37 +137,15 @@ def range_json(r: Range) -> dict[str, Any]:
             "end": {"line": r[2], "character": r[3]}}
 
 
-# (folder URI, path) -> the file URI, and the constant parts of a WorkspaceSymbol in that file
-# as JSON text (built once: pathlib and JSON quoting cost more than the rest of a symbol)
-_LOCATIONS: dict[tuple[str, str], tuple[str, str, str]] = {}
-_LOCATIONS_LOCK = threading.Lock()
-
-
-def _location(target: Target, path: str) -> tuple[str, str, str]:
-    key = (target.folder.uri, path)
-    found = _LOCATIONS.get(key)
-    if found is None:
-        uri = target.folder.file_uri(path)
-        found = (uri,
-                 f',"location":{{"uri":{_quote(uri)},"range":{{"start":{{"line":',
-                 f',"data":{{"folder":{target.folder.quoted_uri},"rev":"{WORKTREE}",'
-                 f'"path":{_quote(path)},"fullRange":{{"start":{{"line":')
-        with _LOCATIONS_LOCK:
-            if len(_LOCATIONS) > 200_000:
-                _LOCATIONS.clear()
-            _LOCATIONS[key] = found
-    return found
-
-
 def file_uri(target: Target, path: str) -> str:
-    return _location(target, path)[0]
+    return file_json(target, path).uri
 
 
 def workspace_symbol_text(hit: SymbolHit) -> str:
     """A `WorkspaceSymbol` as JSON text, written directly around the constant parts of its
     file (500 symbols per answer: ~0.9 µs each)."""
     r = hit.symbol.record
-    _, location, data = _location(hit.target, hit.symbol.path)
+    _, _, location, data = file_json(hit.target, hit.symbol.path)
     container = f',"containerName":{_quote(r.container_name)}' if r.container_name else ""
     a, b, c, d = hit.name_range
     first, _, last, _ = hit.full_range
