@@ -10,11 +10,14 @@ blobs one by one.
 from __future__ import annotations
 
 import bisect
+import gc
 import os
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 
@@ -395,6 +398,33 @@ class GlobFilter:
         return decision
 
 
+_gc_lock = threading.Lock()
+_gc_pausers = 0
+_gc_was_enabled = True
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic GC off while a search builds its lines. Each Line (a tuple subclass,
+    which the GC never untracks) and its submatch list count toward collections, and those
+    took half the time of a search matching 100k lines or more (`self`: 1.95 s -> 0.94 s).
+    Nothing a search builds holds a cycle: reference counting frees it all. Counted, so that
+    searches overlapping in threads turn it back on once, when the last one ends."""
+    global _gc_pausers, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pausers == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pausers += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pausers -= 1
+            if _gc_pausers == 0 and _gc_was_enabled:
+                gc.enable()
+
+
 class SnapshotSearcher:
     """Searches one snapshot (a loaded manifest) of an index store."""
 
@@ -480,7 +510,8 @@ class SnapshotSearcher:
                                                  manifest.lengths[i])
                     stats.files_searched += 1
                     stats.bytes_searched += len(data)
-                    hits[blob] = scan_bytes(data, 0, compiled, options, find)
+                    with gc_paused():
+                        hits[blob] = scan_bytes(data, 0, compiled, options, find)
                 yield i, hits[blob]
 
         yield from self._emit(lines_in_path_order(), options, stats)
@@ -557,29 +588,30 @@ class SnapshotSearcher:
         pending: deque[Future] = deque()
         submitted = 0
         try:
-            for j in range(len(jobs)):
-                if pool is None and SCAN_THREADS > 1 and j + 1 < len(jobs) and in_threads():
-                    pool, submitted = ThreadPoolExecutor(max_workers=SCAN_THREADS), j
-                if pool is not None:  # keep SCAN_THREADS jobs running ahead
-                    while submitted < min(len(jobs), j + SCAN_THREADS):
-                        pending.append(pool.submit(blobs_with_matches, jobs[submitted]))
-                        submitted += 1
-                    part = pending.popleft().result()
-                else:
-                    part = blobs_with_matches(jobs[j])
-                for pack, start, end, blob, where in part:
-                    buf = self.store.packs.view(pack, end)
-                    line_start = max(buf.rfind(b"\n", start, where) + 1, start)
-                    with memoryview(buf) as whole, whole[start:end] as data:
-                        lines = scan_bytes(data, line_start - start, compiled, options,
-                                           find_lines)
-                    if lines:
-                        hits[blob] = lines
-                        found += len(by_blob[blob]) * sum(1 for x in lines if x[3])
-                        if limit is not None and found >= limit:
-                            break
-                if limit is not None and found >= limit:
-                    break
+            with gc_paused():  # lines pile up here: see gc_paused
+                for j in range(len(jobs)):
+                    if pool is None and SCAN_THREADS > 1 and j + 1 < len(jobs) and in_threads():
+                        pool, submitted = ThreadPoolExecutor(max_workers=SCAN_THREADS), j
+                    if pool is not None:  # keep SCAN_THREADS jobs running ahead
+                        while submitted < min(len(jobs), j + SCAN_THREADS):
+                            pending.append(pool.submit(blobs_with_matches, jobs[submitted]))
+                            submitted += 1
+                        part = pending.popleft().result()
+                    else:
+                        part = blobs_with_matches(jobs[j])
+                    for pack, start, end, blob, where in part:
+                        buf = self.store.packs.view(pack, end)
+                        line_start = max(buf.rfind(b"\n", start, where) + 1, start)
+                        with memoryview(buf) as whole, whole[start:end] as data:
+                            lines = scan_bytes(data, line_start - start, compiled, options,
+                                               find_lines)
+                        if lines:
+                            hits[blob] = lines
+                            found += len(by_blob[blob]) * sum(1 for x in lines if x[3])
+                            if limit is not None and found >= limit:
+                                break
+                    if limit is not None and found >= limit:
+                        break
         finally:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)

@@ -30,3 +30,37 @@ def test_limit_and_max_count(ws: Workspace, pattern: str, limit: int | None,
     assert sum(r.match_count for r in results) == expected == stats.matched_lines
     paths = [r.path for r in results]
     assert paths == sorted(paths)  # path order, deterministic
+
+
+def test_gc_paused_restores_the_collector_once_the_last_search_ends() -> None:
+    import gc
+    import threading
+
+    from indexer.search import gc_paused
+
+    assert gc.isenabled()
+    inner_started, outer_may_end = threading.Event(), threading.Event()
+    seen: list[bool] = []
+
+    def overlapping() -> None:
+        with gc_paused():
+            inner_started.set()
+            outer_may_end.wait(5)
+            seen.append(gc.isenabled())
+
+    with gc_paused():
+        worker = threading.Thread(target=overlapping)
+        worker.start()
+        inner_started.wait(5)
+        assert not gc.isenabled()
+    assert not gc.isenabled()  # the other search is still building its lines
+    outer_may_end.set()
+    worker.join(5)
+    assert seen == [False] and gc.isenabled()
+    gc.disable()  # a caller that had it off keeps it off
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
