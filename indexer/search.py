@@ -45,6 +45,8 @@ SHORT_SPAN = 256  # bytes: a span this short is searched by RE2 without the filt
 # What a line-filtered finder's work costs, in bytes RE2 would crawl in that time
 MISS_COST = 8192  # a line that held the literal but no match
 FOLDED_SEARCH_COST = 4096  # a case-insensitive StringZilla search (it folds the needle first)
+# Bytes RE2 crawls (in two threads) in the time Python checks one occurrence of a -w literal
+WORD_CHECK_BYTES = 430
 PREFILTER_TRIAL = 64  # misses' worth of cost before the finder judges its gain
 
 
@@ -121,8 +123,8 @@ class LineFilteredFinder:
     When that exceeds the bytes passed over (`def ` for `(async )?def get_\\w+`, or a
     `-i` word on every other line), the finder goes `plain` for the rest of its search."""
 
-    __slots__ = ("search", "text", "match", "group", "find_regex", "call_cost", "cost",
-                 "passed", "plain")
+    __slots__ = ("search", "text", "at_line_start", "match", "group", "find_regex",
+                 "call_cost", "cost", "passed", "plain")
 
     def __init__(self, required: RequiredLiteral, match, group: int,  # noqa: ANN001
                  find_regex) -> None:  # noqa: ANN001
@@ -130,7 +132,10 @@ class LineFilteredFinder:
         # a superset is all a filter needs. 5-20x faster than RE2's (?i) here.
         self.search = stringzilla.utf8_uncased_search if required.fold else _find
         self.call_cost = FOLDED_SEARCH_COST if required.fold else 0
-        self.text = required.text
+        # At the start of a line: a newline and the literal, searched as one needle (the
+        # newline before `pos` included), and the start of the data checked apart.
+        self.at_line_start = required.at_line_start
+        self.text = b"\n" + required.text if required.at_line_start else required.text
         self.match, self.group, self.find_regex = match, group, find_regex
         self.cost = self.passed = 0
         self.plain = False
@@ -142,7 +147,16 @@ class LineFilteredFinder:
         start = pos
         while True:
             self.cost += self.call_cost
-            hit = search(data, text, pos, end)
+            if not self.at_line_start:
+                hit = search(data, text, pos, end)
+            elif pos:
+                hit = search(data, text, pos - 1, end)
+                hit = hit + 1 if hit >= 0 else -1
+            elif search(data, text[1:], 0, end) == 0:
+                hit = 0
+            else:
+                hit = search(data, text, 0, end)
+                hit = hit + 1 if hit >= 0 else -1
             if hit < 0:
                 self.passed += end - start
                 return None
@@ -229,6 +243,7 @@ def compile_search(options: SearchOptions) -> CompiledSearch:
 class RequiredLiteral:
     text: bytes  # UTF-8
     fold: bool  # matched case-insensitively
+    at_line_start: bool = False  # every match holds it at the start of a line
 
 
 def _required(node: Node, bare: bool) -> RequiredLiteral | None:
@@ -236,12 +251,13 @@ def _required(node: Node, bare: bool) -> RequiredLiteral | None:
     case-sensitive literal that starts a pattern about as fast by itself (memchr), unless
     the pattern is wrapped (`-w`, `\\b`)."""
     run = required_literal(node)
-    if not run:
+    if run is None:
         return None
-    fold = any(lit.fold for lit in run)
-    if bare and not fold and _starts_with_literal(node):
+    fold = any(lit.fold for lit in run.literals)
+    if bare and not fold and not run.at_line_start and _starts_with_literal(node):
         return None
-    return RequiredLiteral("".join(lit.char for lit in run).encode("utf-8"), fold)
+    return RequiredLiteral("".join(lit.char for lit in run.literals).encode("utf-8"), fold,
+                           run.at_line_start)
 
 
 def _starts_with_literal(node: Node) -> bool:
@@ -529,15 +545,13 @@ class SnapshotSearcher:
         # Phase 1 finds which blobs hold a match, job by job (a few MB each); phase 2 takes
         # their lines. RE2 releases the GIL, so regex jobs run ahead in parallel threads;
         # literal scans (memmem) are fast enough alone. With a limit, we stop early.
-        # A -w literal is found by the regex here: most occurrences of a short word sit
-        # inside longer words (`-w _`: millions), and RE2 skips those without a Python check.
-        by_regex = compiled.literal_whole_word
         jobs = []
         for pack, spans in sorted(per_pack.items()):
             spans.sort()
             stats.files_searched += len(spans)
             stats.bytes_searched += sum(e - s for s, e, _ in spans)
             jobs += [(pack, part) for part in _split_by_bytes(spans, JOB_BYTES)]
+        by_regex = compiled.literal_whole_word and self._inside_words(compiled.literal, jobs)
         find = compiled.span_finder(regex_only=by_regex)
         find_lines = compiled.span_finder()
 
@@ -617,6 +631,19 @@ class SnapshotSearcher:
                 pool.shutdown(wait=True, cancel_futures=True)
         order = sorted(i for b in hits for i in by_blob[b])
         yield from self._emit(((i, hits[manifest.blob_nos[i]]) for i in order), options, stats)
+
+    def _inside_words(self, literal: bytes, jobs: list[tuple[int, list[tuple[int, int, int]]]]
+                      ) -> bool:
+        """Whether a -w literal turns up so often (inside longer words: `-w _`, `-w x`) that
+        RE2 in threads finds the blobs holding it as a word sooner than a Python check of
+        each occurrence (`-w id`, `-w self`): judged on the first job's bytes."""
+        if not jobs:
+            return False
+        pack, spans = jobs[0]
+        start, end = spans[0][0], spans[-1][1]
+        with memoryview(self.store.packs.view(pack, end)) as buf:
+            occurrences = _count(buf, literal, start, end)
+        return occurrences * WORD_CHECK_BYTES > end - start
 
     def _emit(self, found: Iterable[tuple[int, list[Line]]], options: SearchOptions,
               stats: SearchStats) -> Iterator[FileMatches]:

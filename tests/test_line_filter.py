@@ -20,7 +20,8 @@ from indexer.search import LineFilteredFinder, SearchOptions, compile_search
 
 
 def _chars(pattern: str, fold: bool = False) -> str:
-    return "".join(lit.char for lit in required_literal(parse(pattern, fold=fold).node))
+    run = required_literal(parse(pattern, fold=fold).node)
+    return "" if run is None else "".join(lit.char for lit in run.literals)
 
 
 @pytest.mark.parametrize(("pattern", "expected"), [
@@ -40,7 +41,18 @@ def test_required_literal(pattern: str, expected: str) -> None:
 
 def test_required_literal_keeps_case_folding() -> None:
     run = required_literal(parse("^deprecated", fold=True).node)
-    assert "".join(lit.char for lit in run) == "deprecated" and all(lit.fold for lit in run)
+    assert run is not None and run.at_line_start
+    assert "".join(lit.char for lit in run.literals) == "deprecated"
+    assert all(lit.fold for lit in run.literals)
+
+
+@pytest.mark.parametrize(("pattern", "at_line_start"), [
+    ("^def test_", True), (r"^\bclass \w+", True), (r"^(?:def) x", True), ("^ *def x", False),
+    ("x^def", False), (r"\bdef x", False),
+])
+def test_required_literal_at_line_start(pattern: str, at_line_start: bool) -> None:
+    run = required_literal(parse(pattern).node)
+    assert run is not None and run.at_line_start == at_line_start
 
 
 def test_finders_are_chosen_by_what_pays() -> None:

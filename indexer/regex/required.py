@@ -9,6 +9,8 @@ search for that, and run the whole pattern only on the lines where it occurs.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from indexer.regex.syntax import Alternate, Assertion, Concat, Group, Literal, Node, Repeat
 
 # The bytes of source code, most frequent first (measured on 100 MB of the Python corpus the
@@ -17,13 +19,22 @@ _COMMON_FIRST = b" etasrnio\nl,pdc_.0fmuh)(\"g1y=b:-2x'v3w4k6[]58`97TN#*A>E/SCIR
 _RANK = {byte: len(_COMMON_FIRST) - i for i, byte in enumerate(_COMMON_FIRST)}  # higher: commoner
 
 
-def required_literal(node: Node) -> tuple[Literal, ...]:
-    """The longest run of literal characters present in every match of `node`; () when there
-    is none worth searching for (under 2 bytes of UTF-8: `σ` is, `x` is not). Starting the
-    search at the run's rarest byte measured no better: a shorter literal turns up on more
-    lines."""
-    best = max(_runs(node), key=_score, default=())
-    return best if len("".join(lit.char for lit in best).encode("utf-8")) >= 2 else ()
+class Run(NamedTuple):
+    literals: tuple[Literal, ...]
+    # right after `^`: every match holds the run at the start of a line, so a search for a
+    # newline followed by it skips the lines that hold it further in (`^def test_`)
+    at_line_start: bool = False
+
+
+def required_literal(node: Node) -> Run | None:
+    """The longest run of literal characters present in every match of `node`; None when
+    there is none worth searching for (under 2 bytes of UTF-8: `σ` is, `x` is not).
+    Starting the search at the run's rarest byte measured no better: a shorter literal turns
+    up on more lines."""
+    best = max(_runs(node), key=_score, default=None)
+    if best is None or len("".join(lit.char for lit in best.literals).encode("utf-8")) < 2:
+        return None
+    return best
 
 
 def _rank(lit: Literal) -> int:
@@ -35,15 +46,16 @@ def _rank(lit: Literal) -> int:
     return rank
 
 
-def _score(run: tuple[Literal, ...]) -> tuple[int, int]:
-    return (len(run), -min((_rank(lit) for lit in run), default=0))
+def _score(run: Run) -> tuple[int, int, bool]:
+    return (len(run.literals), -min((_rank(lit) for lit in run.literals), default=0),
+            run.at_line_start)
 
 
-def _runs(node: Node) -> list[tuple[Literal, ...]]:
+def _runs(node: Node) -> list[Run]:
     """Runs of adjacent literals that every match holds (zero-width assertions do not break
     a run: nothing is consumed between their neighbours)."""
     if isinstance(node, Literal):
-        return [(node,)]
+        return [Run((node,))]
     if isinstance(node, Group):
         return _runs(node.node)
     if isinstance(node, Repeat):
@@ -52,20 +64,25 @@ def _runs(node: Node) -> list[tuple[Literal, ...]]:
         return _runs(node.nodes[0]) if len(node.nodes) == 1 else []
     if not isinstance(node, Concat):
         return []
-    runs: list[tuple[Literal, ...]] = []
+    runs: list[Run] = []
     current: list[Literal] = []
+    at_line_start = after_caret = False
     for child in _flatten(node.nodes):
         if isinstance(child, Literal):
+            if not current:
+                at_line_start = after_caret
             current.append(child)
         elif isinstance(child, Assertion):
+            after_caret = after_caret or (child.kind == "^" and not current)
             continue
         else:
             if current:
-                runs.append(tuple(current))
+                runs.append(Run(tuple(current), at_line_start))
                 current = []
             runs += _runs(child)
+        after_caret = False
     if current:
-        runs.append(tuple(current))
+        runs.append(Run(tuple(current), at_line_start))
     return runs
 
 
