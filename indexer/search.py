@@ -717,6 +717,7 @@ def scan_bytes(data: bytes | memoryview, pos: int, compiled: CompiledSearch,
                 break
         return out if plain else _lines(data, out, options)
     find = find or compiled.span_finder()
+    can_be_empty = compiled.plan.can_be_empty
     # The empty string after a final newline is not a line (ripgrep never reports it).
     last = end - 1 if end and data[end - 1] == 10 else end
     span = find(data, pos, end)
@@ -732,7 +733,8 @@ def scan_bytes(data: bytes | memoryview, pos: int, compiled: CompiledSearch,
         counted_to = line_start
         subs = [(ms - line_start, me - line_start)]
         p = me if me > ms else _next_char(data, me, line_end)
-        while p <= line_end:  # further matches on the same line
+        # further matches on the same line (none starts at its end unless it can be empty)
+        while p < line_end or (p == line_end and can_be_empty):
             more = find(data, p, line_end)
             if more is None:
                 break

@@ -62,6 +62,11 @@ def test_plan_never_misses_a_match(pattern: str, docs: list[str], case: str,
         data = doc.encode()
         if find(data, 0, len(data)) is not None:
             assert blob_no in candidates, (pattern, doc, str(compiled.plan.query))
+        if not compiled.plan.can_be_empty:  # then no match anywhere is empty
+            pos = 0
+            while (span := find(data, pos, len(data))) is not None:
+                assert span[1] > span[0], (pattern, doc)
+                pos = span[1]
 
 
 def test_plans_are_selective_for_literals() -> None:

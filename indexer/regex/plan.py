@@ -364,6 +364,7 @@ def _has_fold(node: Node) -> bool:
 class TrigramPlan:
     query: Query
     lowered: bool  # query terms are for the lower-cased trigram field
+    can_be_empty: bool = True  # some match may be the empty string (`^$`, `x*`, `\\b`)
 
     @property
     def is_scan(self) -> bool:
@@ -385,4 +386,4 @@ def plan(node: Node) -> TrigramPlan:
                 query = and_trigrams(query, strings, allow_pairs=True)
                 if query.op != "all":
                     break
-    return TrigramPlan(query, lowered)
+    return TrigramPlan(query, lowered, info.can_empty)
