@@ -364,7 +364,7 @@ def _has_fold(node: Node) -> bool:
 class TrigramPlan:
     query: Query
     lowered: bool  # query terms are for the lower-cased trigram field
-    can_be_empty: bool = True  # some match may be the empty string (`^$`, `x*`, `\\b`)
+    can_be_empty: bool = True  # some match may be the empty string (`^$`, `x*`, `\b`)
 
     @property
     def is_scan(self) -> bool:
