@@ -10,14 +10,11 @@ blobs one by one.
 from __future__ import annotations
 
 import bisect
-import gc
 import os
-import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 
@@ -25,6 +22,7 @@ import re2
 import stringzilla
 
 from indexer.errors import PatternError
+from indexer.gc_pause import gc_paused
 from indexer.regex.plan import TrigramPlan, plan
 from indexer.regex.required import required_literal
 from indexer.regex.syntax import Alternate, Concat, Group, Literal, Node, parse
@@ -412,33 +410,6 @@ class GlobFilter:
         if decision is None:
             return not self.has_includes
         return decision
-
-
-_gc_lock = threading.Lock()
-_gc_pausers = 0
-_gc_was_enabled = True
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Python's cyclic GC off while a search builds its lines. Each Line (a tuple subclass,
-    which the GC never untracks) and its submatch list count toward collections, and those
-    took half the time of a search matching 100k lines or more (`self`: 1.95 s -> 0.94 s).
-    Nothing a search builds holds a cycle: reference counting frees it all. Counted, so that
-    searches overlapping in threads turn it back on once, when the last one ends."""
-    global _gc_pausers, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pausers == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pausers += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pausers -= 1
-            if _gc_pausers == 0 and _gc_was_enabled:
-                gc.enable()
 
 
 class SnapshotSearcher:

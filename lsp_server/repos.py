@@ -32,6 +32,7 @@ from typing import Any, Protocol, TypeVar
 
 from indexer.enrich import EnrichSummary, enrich_snapshot, snapshot_blobs
 from indexer.errors import CodeloupeError, IndexBusyError
+from indexer.gc_pause import gc_paused
 from indexer.ingest import Cancelled, CancelToken, IndexSummary
 from indexer.repo import WORKTREE
 from indexer.retrieval.symbol_search import SymbolIndex
@@ -202,7 +203,7 @@ class Repo:
     def _build_symbols(self, snap: Snapshot, cancel: CancelToken) -> SymbolIndex:
         """(holding symbols_lock)"""
         previous = self.cached_symbols(snap.name) or self.cached_symbols(WORKTREE)
-        with _collector_paused():
+        with gc_paused():  # see indexer/gc_pause.py
             index = SymbolIndex(self.ws, snap, previous=previous, cancel=cancel)
             gc.freeze()  # before collections resume: the first would walk the whole build
         with self.state_lock:
@@ -296,28 +297,6 @@ class Repo:
     def status_job(self) -> dict[str, Any] | None:
         job = self.job
         return dict(job) if job is not None else None
-
-
-_paused_builds = 0
-_paused_lock = threading.Lock()
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic GC while a symbol index is built: its million new objects would trigger
-    full collections (20-30 ms each with the GIL held, measured) that stall every request.
-    What the build leaves is frozen afterwards (see _build_symbols)."""
-    global _paused_builds
-    with _paused_lock:
-        _paused_builds += 1
-        gc.disable()
-    try:
-        yield
-    finally:
-        with _paused_lock:
-            _paused_builds -= 1
-            if not _paused_builds:
-                gc.enable()
 
 
 def _acquire(lock: threading.Lock, cancel: CancelToken) -> None:

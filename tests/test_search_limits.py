@@ -36,7 +36,7 @@ def test_gc_paused_restores_the_collector_once_the_last_search_ends() -> None:
     import gc
     import threading
 
-    from indexer.search import gc_paused
+    from indexer.gc_pause import gc_paused
 
     assert gc.isenabled()
     inner_started, outer_may_end = threading.Event(), threading.Event()
