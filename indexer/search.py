@@ -165,20 +165,20 @@ class LineFilteredFinder:
             spans = match(_UNANCHORED, data, pos if nl < 0 else nl + 1, line_end)
             if spans[0][0] >= 0:
                 self.passed += line_end - start
-                self._judge()
+                self.plain = self._too_costly()
                 return spans[self.group]
             self.cost += MISS_COST
             pos = line_end + 1
             if pos > end:
                 self.passed += end - start
                 return None
-            if self.cost > PREFILTER_TRIAL * MISS_COST and self.cost > self.passed + pos - start:
+            if self._too_costly(pos - start):
                 self.plain = True
                 return self.find_regex(data, pos, end)
 
-    def _judge(self) -> None:
-        if self.cost > PREFILTER_TRIAL * MISS_COST and self.cost > self.passed:
-            self.plain = True
+    def _too_costly(self, passing: int = 0) -> bool:
+        """Filtering has cost more than the bytes passed over (`passing`: this call's)."""
+        return self.cost > PREFILTER_TRIAL * MISS_COST and self.cost > self.passed + passing
 
 
 def _literal_node(text: str, fold: bool) -> Node:
