@@ -3,7 +3,7 @@
 RE2 runs its DFA byte by byte (about 0.7 GB/s here) unless a pattern starts with a literal,
 which it then finds with memchr (2-20 GB/s). `^@dataclass`, `^class \\w+Error` or
 `(async )?def get_\\w+` start with an assertion or an optional part, so RE2 gets no such help.
-Like ripgrep, we find a literal that every match must hold (`@dataclass`, `Error`, `def `),
+Like ripgrep, we find a literal that every match must hold (`@dataclass`, `class `, `def `),
 search for that, and run the whole pattern only on the lines where it occurs.
 """
 
