@@ -25,11 +25,17 @@ from indexer.errors import PatternError
 from indexer.gc_pause import gc_paused
 from indexer.regex.plan import TrigramPlan, plan
 from indexer.regex.required import required_literal
-from indexer.regex.syntax import Alternate, Concat, Group, Literal, Node, parse
+from indexer.regex.syntax import Alternate, Assertion, Concat, Group, Literal, Node, parse
 from indexer.regex.translate import bounded, edge_word_boundaries, to_re2, whole_word
 from indexer.store.content import BlobKind
 from indexer.store.index_store import IndexStore
 from indexer.store.manifest import Manifest
+
+try:  # the compiled line scanner (setup.py builds it); without it, the same loop in Python
+    from indexer._linescan import literal_lines as _literal_lines
+    from indexer._linescan import literal_lines_in_spans as _literal_lines_in_spans
+except ImportError:  # pragma: no cover - exercised by tests that hide it
+    _literal_lines = _literal_lines_in_spans = None
 
 SCAN_SHARE = 0.3  # above this share of the snapshot's bytes, scan packs instead of blobs
 SCAN_THREADS = max(1, min(4, os.cpu_count() or 1))
@@ -76,6 +82,9 @@ class CompiledSearch:
     # A literal every match holds, found fast where RE2 alone would crawl: the pattern then
     # runs only on the lines holding it (indexer/regex/required.py).
     required: RequiredLiteral | None = None
+    # A case-sensitive literal anchored at a line's start and/or end (`^$`, `\):$`): lines
+    # are found by the literal with its newlines, as one needle (compiled scanner only).
+    anchored: AnchoredLiteral | None = None
 
     def span_finder(self, regex_only: bool = False):  # noqa: ANN201 - a hot-path callable
         """find(data, pos, end) -> (start, end) of the next reported match, or None. `data`
@@ -234,7 +243,45 @@ def compile_search(options: SearchOptions) -> CompiledSearch:
             literal = text.encode("utf-8")
     return CompiledSearch(regex, group, plan(node), source, fold, literal,
                           literal is not None and options.whole_word,
-                          _required(node, bare=group == 0))
+                          _required(node, bare=group == 0),
+                          _anchored_literal(node) if group == 0 and not fold else None)
+
+
+@dataclass(frozen=True)
+class AnchoredLiteral:
+    """A literal the compiled scanner finds lines by, perhaps anchored at a line's start
+    and/or end."""
+
+    text: bytes  # UTF-8; empty only with both anchors (`^$`: empty lines)
+    at_start: bool
+    at_end: bool
+    whole_word: bool = False  # -w (never with anchors)
+
+
+def _anchored_literal(node: Node) -> AnchoredLiteral | None:
+    """`^lit`, `lit$`, `^lit$` or `^$`, with `lit` nothing but case-sensitive literals."""
+    parts: list[Node] = []
+
+    def flatten(n: Node) -> None:
+        if isinstance(n, Group):
+            flatten(n.node)
+        elif isinstance(n, Concat):
+            for child in n.nodes:
+                flatten(child)
+        else:
+            parts.append(n)
+
+    flatten(node)
+    at_start = bool(parts) and isinstance(parts[0], Assertion) and parts[0].kind == "^"
+    at_end = len(parts) > at_start and isinstance(parts[-1], Assertion) and parts[-1].kind == "$"
+    middle = parts[int(at_start):len(parts) - int(at_end)]
+    if not (at_start or at_end) or not all(
+            isinstance(n, Literal) and not n.fold for n in middle):
+        return None
+    if not middle and not (at_start and at_end):
+        return None
+    return AnchoredLiteral("".join(n.char for n in middle).encode("utf-8"),  # type: ignore[union-attr]
+                           at_start, at_end)
 
 
 @dataclass(frozen=True)
@@ -522,6 +569,10 @@ class SnapshotSearcher:
             stats.files_searched += len(spans)
             stats.bytes_searched += sum(e - s for s, e, _ in spans)
             jobs += [(pack, part) for part in _split_by_bytes(spans, JOB_BYTES)]
+        scanner = _compiled_scanner(compiled, options)
+        if scanner is not None:  # a literal's lines, job by job, in C
+            yield from self._scan_jobs_compiled(scanner, jobs, by_blob, options, stats)
+            return
         by_regex = compiled.literal_whole_word and self._inside_words(compiled.literal, jobs)
         find = compiled.span_finder(regex_only=by_regex)
         find_lines = compiled.span_finder()
@@ -569,6 +620,7 @@ class SnapshotSearcher:
         hits: dict[int, list[Line]] = {}
         found = 0
         limit = options.limit
+        plain = not options.context_before and not options.context_after
         pool: ThreadPoolExecutor | None = None
         pending: deque[Future] = deque()
         submitted = 0
@@ -592,7 +644,8 @@ class SnapshotSearcher:
                                                find_lines)
                         if lines:
                             hits[blob] = lines
-                            found += len(by_blob[blob]) * sum(1 for x in lines if x[3])
+                            found += len(by_blob[blob]) * (
+                                len(lines) if plain else sum(1 for x in lines if x[3]))
                             if limit is not None and found >= limit:
                                 break
                     if limit is not None and found >= limit:
@@ -600,6 +653,32 @@ class SnapshotSearcher:
         finally:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
+        order = sorted(i for b in hits for i in by_blob[b])
+        yield from self._emit(((i, hits[manifest.blob_nos[i]]) for i in order), options, stats)
+
+    def _scan_jobs_compiled(self, scanner: AnchoredLiteral,
+                            jobs: list[tuple[int, list[tuple[int, int, int]]]],
+                            by_blob: dict[int, list[int]], options: SearchOptions,
+                            stats: SearchStats) -> Iterator[FileMatches]:
+        """The lines of a literal (or an anchored one) in every file of the jobs: one call
+        of the compiled scanner per job, which finds and builds them file by file."""
+        manifest = self.manifest
+        hits: dict[int, list[Line]] = {}
+        found = 0
+        limit = options.limit
+        max_count = -1 if options.max_count is None else options.max_count
+        with gc_paused():
+            for pack, spans in jobs:
+                budget = -1 if limit is None else limit - found
+                with memoryview(self.store.packs.view(pack, spans[-1][1])) as buf:
+                    part = _literal_lines_in_spans(
+                        buf, spans, scanner.text, scanner.at_start, scanner.at_end,
+                        scanner.whole_word, max_count, budget, Line, _word_bounded)
+                for blob, lines in part:
+                    hits[blob] = lines
+                    found += len(by_blob[blob]) * len(lines)
+                if limit is not None and found >= limit:
+                    break
         order = sorted(i for b in hits for i in by_blob[b])
         yield from self._emit(((i, hits[manifest.blob_nos[i]]) for i in order), options, stats)
 
@@ -641,8 +720,8 @@ class SnapshotSearcher:
 def scan_bytes(data: bytes | memoryview, pos: int, compiled: CompiledSearch,
                options: SearchOptions, find=None) -> list[Line]:  # noqa: ANN001 - a span_finder
     """Every matching line of `data` (one file's searchable bytes: a memoryview of a pack
-    spares a copy of the file) from `pos` on, with context lines if asked for. Public: the
-    language server runs it over unsaved editor buffers."""
+    spares a copy of the file) from `pos` (a line start) on, with context lines if asked
+    for. Public: the language server runs it over unsaved editor buffers."""
     end = len(data)
     max_count = options.max_count
     view = not isinstance(data, bytes)
@@ -650,6 +729,12 @@ def scan_bytes(data: bytes | memoryview, pos: int, compiled: CompiledSearch,
     line_number = 1
     counted_to = 0
     literal = compiled.literal
+    scanner = _compiled_scanner(compiled, options)
+    if scanner is not None:
+        return _literal_lines(data, pos, scanner.text, scanner.at_start, scanner.at_end,
+                              scanner.whole_word, -1 if max_count is None else max_count,
+                              Line, _word_bounded)
+    plain = not options.context_before and not options.context_after
     if literal is not None:
         # The common case, kept free of calls through the finder: the search for the next
         # occurrence doubles as the search for more occurrences on the same line. With -w,
@@ -657,7 +742,6 @@ def scan_bytes(data: bytes | memoryview, pos: int, compiled: CompiledSearch,
         # ASCII neighbours, the usual case).
         size = len(literal)
         whole_word = compiled.literal_whole_word
-        plain = not options.context_before and not options.context_after
         out: list = []
         at = _find(data, literal, pos)
         while whole_word and at >= 0 and not _bounded(data, at, at + size):
@@ -716,6 +800,19 @@ def scan_bytes(data: bytes | memoryview, pos: int, compiled: CompiledSearch,
             break
         span = find(data, line_end + 1, end)
     return _lines(data, found, options)
+
+
+def _compiled_scanner(compiled: CompiledSearch, options: SearchOptions
+                      ) -> AnchoredLiteral | None:
+    """The literal the compiled scanner finds lines by, where it can: a plain (or -w)
+    case-sensitive literal, or an anchored one, without context lines."""
+    if _literal_lines is None or options.context_before or options.context_after:
+        return None
+    if compiled.anchored is not None:
+        return compiled.anchored
+    if compiled.literal is not None:
+        return AnchoredLiteral(compiled.literal, False, False, compiled.literal_whole_word)
+    return None
 
 
 def _lines(data: bytes | memoryview, found: list[tuple[int, int, int, list[tuple[int, int]]]],

@@ -1,0 +1,19 @@
+"""The compiled line scanner (indexer/_linescan.pyx). Everything else is in pyproject.toml.
+
+The extension is optional: without a C compiler the install still succeeds and searches run
+the same Python loop, slower on patterns that match very many lines."""
+
+from setuptools import Extension, setup
+
+try:
+    from Cython.Build import cythonize
+except ImportError:  # building from a source tree without Cython: pure Python
+    ext_modules = []
+else:
+    ext_modules = cythonize(
+        [Extension("indexer._linescan", ["indexer/_linescan.pyx"],
+                   extra_compile_args=["-O3"], optional=True)],
+        compiler_directives={"language_level": "3"},
+    )
+
+setup(ext_modules=ext_modules)

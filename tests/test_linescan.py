@@ -1,0 +1,127 @@
+"""The compiled line scanner (indexer/_linescan.pyx): the same lines as RE2 alone.
+
+Plain literals (with and without -w) and literals anchored at a line's start and/or end
+(`^$`, `\\):$`) are found by the scanner in C. Every result must equal what the generic path
+reports, where RE2 runs the whole pattern and Python builds the lines: line numbers,
+offsets, texts and submatches, on bytes and on memoryviews, from any line start, with
+max_count, and file by file within a pack.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+import indexer.search as search
+from indexer.search import AnchoredLiteral, Line, SearchOptions, compile_search, scan_bytes
+
+try:
+    from indexer import _linescan
+except ImportError:  # pragma: no cover - the build failed: these tests say so
+    _linescan = None
+
+needs_scanner = pytest.mark.skipif(
+    _linescan is None,
+    reason="indexer._linescan is not built (no C compiler at install): searches run the "
+           "Python loop")
+
+
+def test_scanner_is_built() -> None:
+    """CI builds it (setup.py): without it, searches matching many lines are ~2x slower."""
+    assert _linescan is not None, "indexer._linescan was not built: run `pip install -e .`"
+    assert search._literal_lines is not None
+
+
+@pytest.mark.parametrize(("pattern", "expected"), [
+    ("^$", AnchoredLiteral(b"", True, True)),
+    (r"\):$", AnchoredLiteral(b"):", False, True)),
+    ("^(?:@data)class", AnchoredLiteral(b"@dataclass", True, False)),
+    ("^(foo)$", AnchoredLiteral(b"foo", True, True)),
+    ("^", None), ("$", None), ("foo", None), ("^fo+", None), ("a$$", None), ("(?i)^ab", None),
+])
+def test_anchored_literals(pattern: str, expected: AnchoredLiteral | None) -> None:
+    assert compile_search(SearchOptions(patterns=(pattern,))).anchored == expected
+
+
+def _by_re2(data: bytes | memoryview, pos: int, options: SearchOptions) -> list[Line]:
+    """The generic path: RE2 finds every match, Python builds the lines."""
+    compiled = dataclasses.replace(compile_search(options), literal=None, anchored=None,
+                                   required=None)
+    return scan_bytes(data, pos, compiled, options)
+
+
+# Newlines, word and non-word ASCII, a word (é) and a non-word (—) non-ASCII character, and a
+# stray continuation byte: -w neighbours of every kind.
+_ALPHABET = [b"a", b"b", b"ab", b" ", b"_", b"\n", b"\n", b")", b":", "é".encode(),
+             "—".encode(), b"\x80"]
+_texts = st.lists(st.sampled_from(_ALPHABET), max_size=60).map(b"".join)
+_literals = st.lists(st.sampled_from(["a", "b", "ab", ")", ":", "é", " "]), min_size=1,
+                     max_size=3).map("".join)
+
+
+@needs_scanner
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=_texts, literal=_literals, form=st.sampled_from(["plain", "-w", "^", "$", "^$"]),
+       as_view=st.booleans(), max_count=st.none() | st.integers(1, 3), start_line=st.integers(0, 4))
+@example(data=b"ab a_ a", literal="a", form="-w", as_view=False, max_count=None, start_line=0)
+@example(data="aé a—a".encode(), literal="a", form="-w", as_view=True, max_count=None,
+         start_line=0)
+@example(data=b"x):\n):", literal="):", form="$", as_view=False, max_count=None, start_line=0)
+def test_scanner_equals_re2(data: bytes, literal: str, form: str, as_view: bool,
+                            max_count: int | None, start_line: int) -> None:
+    escaped = "".join("\\" + c if c in ")." else c for c in literal)
+    pattern = {"plain": escaped, "-w": escaped, "^": "^" + escaped, "$": escaped + "$",
+               "^$": "^" + escaped + "$"}[form]
+    options = SearchOptions(patterns=(pattern,), whole_word=form == "-w", max_count=max_count)
+    compiled = compile_search(options)
+    assert search._compiled_scanner(compiled, options) is not None
+    pos = 0  # a line start
+    for _ in range(start_line):
+        nl = data.find(b"\n", pos)
+        pos = len(data) if nl < 0 else nl + 1
+    haystack = memoryview(data) if as_view else data
+    assert scan_bytes(haystack, pos, compiled, options) == _by_re2(haystack, pos, options)
+
+
+@needs_scanner
+@pytest.mark.parametrize("data", [b"", b"\n", b"\n\n", b"a\n\nb\n\n", b"a\n\n\n", b"\n\nx"])
+def test_empty_lines(data: bytes) -> None:
+    """`^$` (a needle of two newlines): the empty string after a final newline is no line."""
+    options = SearchOptions(patterns=("^$",))
+    assert scan_bytes(data, 0, compile_search(options), options) == _by_re2(data, 0, options)
+
+
+@needs_scanner
+def test_files_within_a_pack() -> None:
+    """One call over many files: lines numbered and offset within each file; the bytes
+    between files are never searched; -w judges a file's first and last bytes as edges."""
+    files = [b"self\nx = self.y\n", b"no match\n", b"\xc3\xa9self\n  self", b"self"]
+    pack = b"#"
+    spans = []
+    for key, text in enumerate(files):
+        spans.append((len(pack), len(pack) + len(text), key))
+        pack += text + b"self#"  # a match between files must not be reported
+    for whole_word in (False, True):
+        options = SearchOptions(patterns=("self",), whole_word=whole_word)
+        compiled = compile_search(options)
+        got = _linescan.literal_lines_in_spans(memoryview(pack), spans, b"self", False, False,
+                                               whole_word, -1, -1, Line, search._word_bounded)
+        want = [(k, _by_re2(text, 0, options)) for k, text in enumerate(files)]
+        assert got == [(k, lines) for k, lines in want if lines]
+        assert scan_bytes(files[2], 0, compiled, options) == want[2][1]
+    budgeted = _linescan.literal_lines_in_spans(pack, spans, b"self", False, False, False, -1,
+                                                2, Line, search._word_bounded)
+    assert [k for k, _ in budgeted] == [0]  # two lines in the first file meet the budget
+
+
+@needs_scanner
+def test_bad_spans_and_forms_are_refused() -> None:
+    with pytest.raises(ValueError, match="outside"):
+        _linescan.literal_lines_in_spans(b"abc", [(0, 9, 0)], b"a", False, False, False, -1,
+                                         -1, Line, search._word_bounded)
+    with pytest.raises(ValueError, match="anchor"):
+        _linescan.literal_lines(b"abc", 0, b"", False, False, False, -1, Line,
+                                search._word_bounded)
