@@ -14,6 +14,7 @@ it is then searched with the newline before or after it, as one needle.
 
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_FromStringAndSize
+from libc.stdlib cimport free, malloc
 from libc.string cimport memchr, memcmp
 
 
@@ -302,3 +303,172 @@ def literal_lines_in_spans(object data, list spans, bytes literal, bint at_start
         return found
     finally:
         PyBuffer_Release(&view)
+
+
+# --- any pattern: RE2 finds the matches, the lines are built here ----------------------------
+
+
+cdef inline Py_ssize_t _next_char(const unsigned char *p, Py_ssize_t pos,
+                                  Py_ssize_t limit) noexcept nogil:
+    """The position after an empty match: one character on (past UTF-8 continuations)."""
+    pos += 1
+    while pos < limit and (p[pos] & 0xC0) == 0x80:
+        pos += 1
+    return pos
+
+
+cdef class _RegexScan:
+    """A pattern's matches in one buffer, found by RE2's `match` (or a line-filtered
+    finder), positions absolute in the buffer."""
+    cdef object data, match, anchor, finder, line_type
+    cdef Py_ssize_t group
+    cdef bint can_be_empty
+    cdef const unsigned char *p
+    cdef Py_ssize_t size
+
+    cdef object find(self, Py_ssize_t pos, Py_ssize_t end):
+        """(start, end) of the next match in [pos, end), or None."""
+        if self.finder is not None:
+            return self.finder(self.data, pos, end)
+        spans = self.match(self.anchor, self.data, pos, end)
+        if spans[0][0] < 0:
+            return None
+        return spans[self.group]
+
+    cdef list lines(self, Py_ssize_t base, Py_ssize_t end, Py_ssize_t pos,
+                    Py_ssize_t max_count):
+        """The matching lines of the file at p[base:end], from `pos` (absolute, a line
+        start) on, numbered and offset within the file; at most `max_count` (-1: all)."""
+        cdef const unsigned char *p = self.p
+        cdef const unsigned char *q
+        cdef Py_ssize_t ms, me, a, b, k, line_start, line_end, stop
+        cdef Py_ssize_t counted_to = base, line_number = 1
+        # The empty string after a final newline is not a line (ripgrep never reports it).
+        cdef Py_ssize_t last = end - 1 if end > base and p[end - 1] == 10 else end
+        cdef list out = []
+        cdef list subs
+        span = self.find(pos, end) if pos <= end else None
+        while span is not None:
+            ms, me = span
+            if ms > last or (ms == last and end == base):
+                break
+            q = <const unsigned char *>memrchr(p + counted_to, 10, ms - counted_to)
+            line_start = (q - p) + 1 if q != NULL else counted_to
+            q = <const unsigned char *>memchr(p + me, 10, end - me)
+            line_end = q - p if q != NULL else end
+            line_number += codeloupe_count_newlines(p, counted_to, line_start)
+            counted_to = line_start
+            subs = [(ms - line_start, me - line_start)]
+            k = me if me > ms else _next_char(p, me, line_end)
+            # further matches on the same line (none starts at its end unless it can be empty)
+            while k < line_end or (k == line_end and self.can_be_empty):
+                more = self.find(k, line_end)
+                if more is None:
+                    break
+                a, b = more
+                subs.append((a - line_start, b - line_start))
+                k = b if b > a else _next_char(p, b, line_end)
+            stop = line_end + 1 if line_end < end else end
+            out.append(codeloupe_new_line(self.line_type, line_number, line_start - base,
+                                          PyBytes_FromStringAndSize(
+                                              <const char *>p + line_start, stop - line_start),
+                                          subs))
+            if (max_count >= 0 and len(out) >= max_count) or line_end >= end:
+                break
+            span = self.find(line_end + 1, end)
+        return out
+
+
+cdef _RegexScan _new_regex_scan(object data, object match, object anchor, Py_ssize_t group,
+                                object finder, bint can_be_empty, object line_type):
+    cdef _RegexScan scan = _RegexScan()
+    scan.data, scan.match, scan.anchor, scan.group = data, match, anchor, group
+    scan.finder, scan.can_be_empty, scan.line_type = finder, can_be_empty, line_type
+    return scan
+
+
+def regex_lines(object data, Py_ssize_t pos, object match, object anchor, Py_ssize_t group,
+                object finder, bint can_be_empty, Py_ssize_t max_count, object line_type):
+    """Every line of `data` from `pos` (a line start) on that holds a match, as
+    `line_type` tuples (at most `max_count`; -1: all). Matches are found by
+    `match(anchor, data, pos, end)` (RE2's extension: spans, group `group` reported) or,
+    if given, by `finder(data, pos, end)` -> (start, end) | None. `can_be_empty`: the
+    pattern may match the empty string (then a match may start at a line's end)."""
+    cdef Py_buffer view
+    cdef _RegexScan scan = _new_regex_scan(data, match, anchor, group, finder, can_be_empty,
+                                           line_type)
+    PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+    try:
+        scan.p, scan.size = <const unsigned char *>view.buf, view.len
+        return scan.lines(0, view.len, pos, max_count)
+    finally:
+        PyBuffer_Release(&view)
+
+
+def regex_lines_in_spans(object data, list spans, object match, object anchor,
+                         Py_ssize_t group, object finder, bint can_be_empty,
+                         Py_ssize_t max_count, Py_ssize_t budget, Py_ssize_t run_gap,
+                         object line_type):
+    """`regex_lines` over many files in one buffer (a pack, where a newline follows every
+    file, so `^`, `$` and `\\b` see a file's edges as they see a buffer's): `spans` holds
+    (start, end, key) triples in buffer order; the result, (key, lines) pairs for the files
+    with a match. Files less than `run_gap` bytes apart are searched as one run: one RE2
+    call crosses the files without a match. Stops after the file that brings the lines
+    found to `budget` (-1: no budget)."""
+    cdef Py_buffer view
+    cdef _RegexScan scan = _new_regex_scan(data, match, anchor, group, finder, can_be_empty,
+                                           line_type)
+    cdef list found = [], lines
+    cdef Py_ssize_t count = len(spans), i, j, k, lo, hi, pos, stop, ms, s, e, line_start
+    cdef Py_ssize_t total = 0
+    cdef Py_ssize_t *starts = <Py_ssize_t *>malloc(max(count, 1) * sizeof(Py_ssize_t))
+    cdef Py_ssize_t *ends = <Py_ssize_t *>malloc(max(count, 1) * sizeof(Py_ssize_t))
+    cdef const unsigned char *q
+    if starts == NULL or ends == NULL:
+        free(starts)
+        free(ends)
+        raise MemoryError()
+    PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+    try:
+        scan.p, scan.size = <const unsigned char *>view.buf, view.len
+        for i in range(count):
+            starts[i], ends[i] = spans[i][0], spans[i][1]
+            if starts[i] < 0 or ends[i] > view.len or starts[i] > ends[i] or (
+                    i and starts[i] < ends[i - 1]):
+                raise ValueError(f"span {starts[i]}:{ends[i]} outside the buffer or out of order")
+        i = 0
+        while i < count:
+            j = i  # the run: files i..j
+            while j + 1 < count and starts[j + 1] - ends[j] <= run_gap:
+                j += 1
+            pos, stop = starts[i], ends[j]
+            while pos <= stop:
+                span = scan.find(pos, stop)
+                if span is None:
+                    break
+                ms = span[0]
+                lo, hi = i, j  # the last file of the run starting at or before the match
+                while lo < hi:
+                    k = (lo + hi + 1) // 2
+                    if starts[k] <= ms:
+                        lo = k
+                    else:
+                        hi = k - 1
+                k = lo
+                s, e = starts[k], ends[k]
+                if ms <= e:  # in file k: its lines from the match's on
+                    q = <const unsigned char *>memrchr(scan.p + s, 10, ms - s)
+                    line_start = (q - scan.p) + 1 if q != NULL else s
+                    lines = scan.lines(s, e, line_start, max_count)
+                    if lines:
+                        found.append((spans[k][2], lines))
+                        total += len(lines)
+                        if 0 <= budget <= total:
+                            return found
+                pos = starts[k + 1] if k < j else stop + 1  # the next file (or past a gap)
+            i = j + 1
+        return found
+    finally:
+        PyBuffer_Release(&view)
+        free(starts)
+        free(ends)

@@ -34,8 +34,10 @@ from indexer.store.manifest import Manifest
 try:  # the compiled line scanner (setup.py builds it); without it, the same loop in Python
     from indexer._linescan import literal_lines as _literal_lines
     from indexer._linescan import literal_lines_in_spans as _literal_lines_in_spans
+    from indexer._linescan import regex_lines as _regex_lines
+    from indexer._linescan import regex_lines_in_spans as _regex_lines_in_spans
 except ImportError:  # pragma: no cover - exercised by tests that hide it
-    _literal_lines = _literal_lines_in_spans = None
+    _literal_lines = _literal_lines_in_spans = _regex_lines = _regex_lines_in_spans = None
 
 SCAN_SHARE = 0.3  # above this share of the snapshot's bytes, scan packs instead of blobs
 SCAN_THREADS = max(1, min(4, os.cpu_count() or 1))
@@ -573,6 +575,10 @@ class SnapshotSearcher:
         if scanner is not None:  # a literal's lines, job by job, in C
             yield from self._scan_jobs_compiled(scanner, jobs, by_blob, options, stats)
             return
+        if _regex_lines_in_spans is not None and not (
+                options.context_before or options.context_after):
+            yield from self._scan_jobs_regex(compiled, jobs, by_blob, options, stats)
+            return
         by_regex = compiled.literal_whole_word and self._inside_words(compiled.literal, jobs)
         find = compiled.span_finder(regex_only=by_regex)
         find_lines = compiled.span_finder()
@@ -682,6 +688,53 @@ class SnapshotSearcher:
         order = sorted(i for b in hits for i in by_blob[b])
         yield from self._emit(((i, hits[manifest.blob_nos[i]]) for i in order), options, stats)
 
+    def _scan_jobs_regex(self, compiled: CompiledSearch,
+                         jobs: list[tuple[int, list[tuple[int, int, int]]]],
+                         by_blob: dict[int, list[int]], options: SearchOptions,
+                         stats: SearchStats) -> Iterator[FileMatches]:
+        """A pattern's lines in every file of the jobs: RE2 finds the matches (one call
+        crosses a run of files without one), the compiled scanner builds the lines. RE2
+        releases the GIL, so SCAN_THREADS jobs run at once; results are taken in job order."""
+        manifest = self.manifest
+        match = compiled.regex._regexp.Match
+        limit = options.limit
+        max_count = -1 if options.max_count is None else options.max_count
+        budget = -1 if limit is None else limit  # per job: enough for any one
+
+        def lines_of(job: tuple[int, list[tuple[int, int, int]]]) -> list[tuple[int, list]]:
+            pack, spans = job
+            find = compiled.span_finder()  # one per job: a line filter keeps its own account
+            finder = find if isinstance(find, LineFilteredFinder) else None
+            with memoryview(self.store.packs.view(pack, spans[-1][1])) as buf:
+                return _regex_lines_in_spans(buf, spans, match, _UNANCHORED, compiled.group,
+                                             finder, compiled.plan.can_be_empty, max_count,
+                                             budget, RUN_GAP, Line)
+
+        hits: dict[int, list[Line]] = {}
+        found = 0
+        threads = min(SCAN_THREADS, len(jobs))
+        pool = ThreadPoolExecutor(max_workers=threads) if threads > 1 else None
+        pending: deque[Future] = deque()
+        try:
+            with gc_paused():
+                for j in range(len(jobs)):
+                    if pool is None:
+                        part = lines_of(jobs[j])
+                    else:  # keep `threads` jobs running ahead
+                        while len(pending) < threads and j + len(pending) < len(jobs):
+                            pending.append(pool.submit(lines_of, jobs[j + len(pending)]))
+                        part = pending.popleft().result()
+                    for blob, lines in part:
+                        hits[blob] = lines
+                        found += len(by_blob[blob]) * len(lines)
+                    if limit is not None and found >= limit:
+                        break
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        order = sorted(i for b in hits for i in by_blob[b])
+        yield from self._emit(((i, hits[manifest.blob_nos[i]]) for i in order), options, stats)
+
     def _inside_words(self, literal: bytes, jobs: list[tuple[int, list[tuple[int, int, int]]]]
                       ) -> bool:
         """Whether a -w literal turns up so often (inside longer words: `-w _`, `-w x`) that
@@ -772,6 +825,11 @@ def scan_bytes(data: bytes | memoryview, pos: int, compiled: CompiledSearch,
                 break
         return out if plain else _lines(data, out, options)
     find = find or compiled.span_finder()
+    if _regex_lines is not None and plain:  # the same loop, compiled
+        return _regex_lines(data, pos, compiled.regex._regexp.Match, _UNANCHORED, compiled.group,
+                            find if isinstance(find, LineFilteredFinder) else None,
+                            compiled.plan.can_be_empty, -1 if max_count is None else max_count,
+                            Line)
     can_be_empty = compiled.plan.can_be_empty
     # The empty string after a final newline is not a line (ripgrep never reports it).
     last = end - 1 if end and data[end - 1] == 10 else end

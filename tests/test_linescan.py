@@ -125,3 +125,63 @@ def test_bad_spans_and_forms_are_refused() -> None:
     with pytest.raises(ValueError, match="anchor"):
         _linescan.literal_lines(b"abc", 0, b"", False, False, False, -1, Line,
                                 search._word_bounded)
+
+
+# --- any pattern: RE2's matches, lines built in C -------------------------------------------
+
+_PATTERNS = ["a+", r"\bab\b", "^$", "$", "^", "a*", "(?:a|b)$", r"\w+", "é", "[^a ]",
+             r"\s*$", "b|", "(?:)", r"\)"]
+
+
+def _python_lines(data: bytes | memoryview, pos: int, options: SearchOptions,
+                  monkeypatch: pytest.MonkeyPatch) -> list[Line]:
+    """The Python loop of scan_bytes, the compiled one hidden."""
+    compiled = dataclasses.replace(compile_search(options), literal=None, anchored=None)
+    with monkeypatch.context() as m:
+        m.setattr(search, "_regex_lines", None)
+        return scan_bytes(data, pos, compiled, options)
+
+
+@needs_scanner
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=_texts, pattern=st.sampled_from(_PATTERNS), as_view=st.booleans(),
+       max_count=st.none() | st.integers(1, 3), start_line=st.integers(0, 3),
+       whole_word=st.booleans())
+def test_regex_lines_equal_the_python_loop(data: bytes, pattern: str, as_view: bool,
+                                           max_count: int | None, start_line: int,
+                                           whole_word: bool,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    options = SearchOptions(patterns=(pattern,), whole_word=whole_word, max_count=max_count)
+    compiled = dataclasses.replace(compile_search(options), literal=None, anchored=None)
+    pos = 0
+    for _ in range(start_line):
+        nl = data.find(b"\n", pos)
+        pos = len(data) if nl < 0 else nl + 1
+    haystack = memoryview(data) if as_view else data
+    assert scan_bytes(haystack, pos, compiled, options) == _python_lines(
+        haystack, pos, options, monkeypatch)
+
+
+@needs_scanner
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(files=st.lists(_texts, min_size=1, max_size=6), pattern=st.sampled_from(_PATTERNS),
+       gaps=st.lists(st.sampled_from([0, 0, 3, 40]), min_size=6, max_size=6),
+       run_gap=st.sampled_from([0, 8, 4096]))
+def test_regex_lines_in_a_pack(files: list[bytes], pattern: str, gaps: list[int],
+                               run_gap: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files in a pack (each followed by a newline, other blobs between some): the same
+    lines as each file searched alone, whether RE2 crosses files in runs or not."""
+    options = SearchOptions(patterns=(pattern,))
+    compiled = compile_search(options)
+    pack, spans = b"", []
+    for key, (text, gap) in enumerate(zip(files, gaps, strict=False)):
+        pack += b"ab \n" * (gap // 4)  # another snapshot's blobs: never reported
+        spans.append((len(pack), len(pack) + len(text), key))
+        pack += text + b"\n"
+    got = _linescan.regex_lines_in_spans(memoryview(pack), spans, compiled.regex._regexp.Match,
+                                         search._UNANCHORED, compiled.group, None,
+                                         compiled.plan.can_be_empty, -1, -1, run_gap, Line)
+    want = [(k, _python_lines(text, 0, options, monkeypatch)) for k, text in enumerate(files)]
+    assert got == [(k, lines) for k, lines in want if lines]
