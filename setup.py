@@ -1,6 +1,6 @@
-"""The compiled line scanner (indexer/_linescan.pyx). Everything else is in pyproject.toml.
+"""The compiled line scanner (indexer/_linescan.pyx, C++). Everything else is in pyproject.toml.
 
-The extension is optional: without a C compiler the install still succeeds and searches run
+The extension is optional: without a C++ compiler the install still succeeds and searches run
 the same Python loop, slower on patterns that match very many lines."""
 
 from setuptools import Extension, setup
@@ -11,8 +11,9 @@ except ImportError:  # building from a source tree without Cython: pure Python
     ext_modules = []
 else:
     ext_modules = cythonize(
-        [Extension("indexer._linescan", ["indexer/_linescan.pyx"],
-                   extra_compile_args=["-O3"], optional=True)],
+        [Extension("indexer._linescan", ["indexer/_linescan.pyx"], language="c++",
+                   include_dirs=["indexer"], libraries=["dl"],
+                   extra_compile_args=["-O3", "-std=c++17"], optional=True)],
         compiler_directives={"language_level": "3"},
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -27,17 +28,22 @@ from indexer.regex.plan import TrigramPlan, plan
 from indexer.regex.required import required_literal
 from indexer.regex.syntax import Alternate, Assertion, Concat, Group, Literal, Node, parse
 from indexer.regex.translate import bounded, edge_word_boundaries, to_re2, whole_word
+from indexer.regex.window import ByteWindow, byte_window
 from indexer.store.content import BlobKind
 from indexer.store.index_store import IndexStore
 from indexer.store.manifest import Manifest
 
 try:  # the compiled line scanner (setup.py builds it); without it, the same loop in Python
+    from indexer._linescan import RegexLines as _RegexLines
+    from indexer._linescan import bind_re2 as _bind_re2
     from indexer._linescan import literal_lines as _literal_lines
     from indexer._linescan import literal_lines_in_spans as _literal_lines_in_spans
-    from indexer._linescan import regex_lines as _regex_lines
-    from indexer._linescan import regex_lines_in_spans as _regex_lines_in_spans
 except ImportError:  # pragma: no cover - exercised by tests that hide it
-    _literal_lines = _literal_lines_in_spans = _regex_lines = _regex_lines_in_spans = None
+    _literal_lines = _literal_lines_in_spans = _RegexLines = None
+    # why RE2 is not called from C (None: it is)
+    RE2_FROM_C_UNAVAILABLE: str | None = "the compiled scanner is not built"
+else:
+    RE2_FROM_C_UNAVAILABLE = _bind_re2(re2._re2)
 
 SCAN_SHARE = 0.3  # above this share of the snapshot's bytes, scan packs instead of blobs
 SCAN_THREADS = max(1, min(4, os.cpu_count() or 1))
@@ -87,6 +93,15 @@ class CompiledSearch:
     # A case-sensitive literal anchored at a line's start and/or end (`^$`, `\):$`): lines
     # are found by the literal with its newlines, as one needle (compiled scanner only).
     anchored: AnchoredLiteral | None = None
+    # A run of byte sets every match holds, rare enough that the compiled scanner finds
+    # candidate lines by it faster than RE2 alone (indexer/regex/window.py); case-sensitive
+    # patterns only.
+    window: ByteWindow | None = None
+
+    def fresh_regexp(self):  # noqa: ANN201 - re2's compiled pattern type
+        """Another RE2 object of the same pattern, with a DFA cache of its own (one per
+        thread: threads sharing one take its cache lock on every call)."""
+        return re2.compile(self.source.encode(), self.regex.options)._regexp
 
     def span_finder(self, regex_only: bool = False):  # noqa: ANN201 - a hot-path callable
         """find(data, pos, end) -> (start, end) of the next reported match, or None. `data`
@@ -246,7 +261,8 @@ def compile_search(options: SearchOptions) -> CompiledSearch:
     return CompiledSearch(regex, group, plan(node), source, fold, literal,
                           literal is not None and options.whole_word,
                           _required(node, bare=group == 0),
-                          _anchored_literal(node) if group == 0 and not fold else None)
+                          _anchored_literal(node) if group == 0 and not fold else None,
+                          byte_window(node) if not fold and literal is None else None)
 
 
 @dataclass(frozen=True)
@@ -575,8 +591,7 @@ class SnapshotSearcher:
         if scanner is not None:  # a literal's lines, job by job, in C
             yield from self._scan_jobs_compiled(scanner, jobs, by_blob, options, stats)
             return
-        if _regex_lines_in_spans is not None and not (
-                options.context_before or options.context_after):
+        if _RegexLines is not None and not (options.context_before or options.context_after):
             yield from self._scan_jobs_regex(compiled, jobs, by_blob, options, stats)
             return
         by_regex = compiled.literal_whole_word and self._inside_words(compiled.literal, jobs)
@@ -693,22 +708,27 @@ class SnapshotSearcher:
                          by_blob: dict[int, list[int]], options: SearchOptions,
                          stats: SearchStats) -> Iterator[FileMatches]:
         """A pattern's lines in every file of the jobs: RE2 finds the matches (one call
-        crosses a run of files without one), the compiled scanner builds the lines. RE2
-        releases the GIL, so SCAN_THREADS jobs run at once; results are taken in job order."""
+        crosses a run of files without one), the compiled scanner builds the lines. Worker
+        threads search SCAN_THREADS jobs at once without the GIL, each with its own copy of
+        the compiled pattern (RE2 objects share their DFA cache under a lock); this thread
+        builds the lines of each job, in job order, meanwhile."""
         manifest = self.manifest
-        match = compiled.regex._regexp.Match
         limit = options.limit
         max_count = -1 if options.max_count is None else options.max_count
         budget = -1 if limit is None else limit  # per job: enough for any one
+        per_thread = threading.local()
 
-        def lines_of(job: tuple[int, list[tuple[int, int, int]]]) -> list[tuple[int, list]]:
+        def search(job: tuple[int, list[tuple[int, int, int]]]):  # noqa: ANN202
+            """A worker's part: RE2 over the job, without the GIL."""
             pack, spans = job
-            find = compiled.span_finder()  # one per job: a line filter keeps its own account
-            finder = find if isinstance(find, LineFilteredFinder) else None
-            with memoryview(self.store.packs.view(pack, spans[-1][1])) as buf:
-                return _regex_lines_in_spans(buf, spans, match, _UNANCHORED, compiled.group,
-                                             finder, compiled.plan.can_be_empty, max_count,
-                                             budget, RUN_GAP, Line)
+            regexp = getattr(per_thread, "regexp", None)
+            if regexp is None:
+                regexp = per_thread.regexp = compiled.fresh_regexp()
+            scanner = _regex_lines(compiled, regexp)  # one per job: the filter's account
+            # a memoryview: StringZilla (a case-folded literal's filter) takes no mmap
+            scanner.search_spans(memoryview(self.store.packs.view(pack, spans[-1][1])), spans,
+                                 max_count, budget, RUN_GAP)
+            return scanner
 
         hits: dict[int, list[Line]] = {}
         found = 0
@@ -719,12 +739,12 @@ class SnapshotSearcher:
             with gc_paused():
                 for j in range(len(jobs)):
                     if pool is None:
-                        part = lines_of(jobs[j])
-                    else:  # keep `threads` jobs running ahead
+                        scanner = search(jobs[j])
+                    else:  # keep `threads` jobs running ahead while this thread builds lines
                         while len(pending) < threads and j + len(pending) < len(jobs):
-                            pending.append(pool.submit(lines_of, jobs[j + len(pending)]))
-                        part = pending.popleft().result()
-                    for blob, lines in part:
+                            pending.append(pool.submit(search, jobs[j + len(pending)]))
+                        scanner = pending.popleft().result()
+                    for blob, lines in scanner.results():
                         hits[blob] = lines
                         found += len(by_blob[blob]) * len(lines)
                     if limit is not None and found >= limit:
@@ -824,12 +844,10 @@ def scan_bytes(data: bytes | memoryview, pos: int, compiled: CompiledSearch,
             if max_count is not None and len(out) >= max_count:
                 break
         return out if plain else _lines(data, out, options)
+    if _RegexLines is not None and plain:  # the same loop, compiled
+        return _regex_lines(compiled, finder=find).lines(
+            data, pos, -1 if max_count is None else max_count)
     find = find or compiled.span_finder()
-    if _regex_lines is not None and plain:  # the same loop, compiled
-        return _regex_lines(data, pos, compiled.regex._regexp.Match, _UNANCHORED, compiled.group,
-                            find if isinstance(find, LineFilteredFinder) else None,
-                            compiled.plan.can_be_empty, -1 if max_count is None else max_count,
-                            Line)
     can_be_empty = compiled.plan.can_be_empty
     # The empty string after a final newline is not a line (ripgrep never reports it).
     last = end - 1 if end and data[end - 1] == 10 else end
@@ -858,6 +876,21 @@ def scan_bytes(data: bytes | memoryview, pos: int, compiled: CompiledSearch,
             break
         span = find(data, line_end + 1, end)
     return _lines(data, found, options)
+
+
+def _regex_lines(compiled: CompiledSearch, regexp=None, finder=None):  # noqa: ANN001, ANN202
+    """The compiled scanner of a pattern's lines (`regexp`: a copy of the compiled pattern
+    for this thread). A case-folded required literal filters lines through
+    `LineFilteredFinder` (`finder` if it is one: its account goes on); otherwise the
+    scanner looks for the pattern's byte window, if it has one, in C."""
+    required = compiled.required
+    if required is not None and required.fold:
+        if not isinstance(finder, LineFilteredFinder):
+            finder = compiled.span_finder()
+    else:
+        finder = None
+    return _RegexLines(compiled.regex._regexp if regexp is None else regexp, compiled.group,
+                       compiled.plan.can_be_empty, compiled.window, finder, Line)
 
 
 def _compiled_scanner(compiled: CompiledSearch, options: SearchOptions

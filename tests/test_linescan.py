@@ -16,7 +16,16 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import indexer.search as search
-from indexer.search import AnchoredLiteral, Line, SearchOptions, compile_search, scan_bytes
+from indexer.regex.syntax import parse
+from indexer.regex.window import byte_window
+from indexer.search import (
+    AnchoredLiteral,
+    CompiledSearch,
+    Line,
+    SearchOptions,
+    compile_search,
+    scan_bytes,
+)
 
 try:
     from indexer import _linescan
@@ -47,10 +56,15 @@ def test_anchored_literals(pattern: str, expected: AnchoredLiteral | None) -> No
 
 
 def _by_re2(data: bytes | memoryview, pos: int, options: SearchOptions) -> list[Line]:
-    """The generic path: RE2 finds every match, Python builds the lines."""
+    """The generic path, all Python: RE2 finds every match through its Python binding, a
+    Python loop builds the lines (the compiled scanners hidden, no filter)."""
     compiled = dataclasses.replace(compile_search(options), literal=None, anchored=None,
-                                   required=None)
-    return scan_bytes(data, pos, compiled, options)
+                                   required=None, window=None)
+    hidden, search._RegexLines = search._RegexLines, None
+    try:
+        return scan_bytes(data, pos, compiled, options)
+    finally:
+        search._RegexLines = hidden
 
 
 # Newlines, word and non-word ASCII, a word (é) and a non-word (—) non-ASCII character, and a
@@ -130,58 +144,119 @@ def test_bad_spans_and_forms_are_refused() -> None:
 # --- any pattern: RE2's matches, lines built in C -------------------------------------------
 
 _PATTERNS = ["a+", r"\bab\b", "^$", "$", "^", "a*", "(?:a|b)$", r"\w+", "é", "[^a ]",
-             r"\s*$", "b|", "(?:)", r"\)"]
+             r"\s*$", "b|", "(?:)", r"\)",
+             # with a byte window (indexer/regex/window.py) the scanner filters lines by
+             r"\w:", "[ab]{2}", r"a\)", "^ab", r"^\w+:", "[ab]_[ab]", "é:", r"\w\)", "b[^a]",
+             "(?:ab|ba):", r"\b_\w", "a(?:b|_)+:"]
+_long_texts = st.lists(st.sampled_from(_ALPHABET), max_size=300).map(b"".join)
 
 
-def _python_lines(data: bytes | memoryview, pos: int, options: SearchOptions,
-                  monkeypatch: pytest.MonkeyPatch) -> list[Line]:
-    """The Python loop of scan_bytes, the compiled one hidden."""
-    compiled = dataclasses.replace(compile_search(options), literal=None, anchored=None)
-    with monkeypatch.context() as m:
-        m.setattr(search, "_regex_lines", None)
-        return scan_bytes(data, pos, compiled, options)
+@pytest.fixture
+def eager_filter():
+    """The window filter on every span however short, giving up after a few misses."""
+    saved = _linescan.filter_costs(short_span=0, trial=512)
+    yield
+    _linescan.filter_costs(*saved)
+
+
+def _with_any_window(compiled: CompiledSearch, pattern: str) -> CompiledSearch:
+    """The compiled regex path, with the pattern's byte window however common it is."""
+    return dataclasses.replace(compiled, literal=None, anchored=None,
+                               window=byte_window(parse(pattern).node, worth=1.0))
+
+
+def _start_of_line(data: bytes, line: int) -> int:
+    pos = 0
+    for _ in range(line):
+        nl = data.find(b"\n", pos)
+        pos = len(data) if nl < 0 else nl + 1
+    return pos
+
+
+def test_re2_is_called_from_c() -> None:
+    """google-re2's library is bound (indexer/_re2_direct.h): without it, searches that
+    meet many matches call RE2 through Python, and threads wait on each other's GIL."""
+    assert _linescan is not None and _linescan.re2_bound(), search.RE2_FROM_C_UNAVAILABLE
+    compiled = compile_search(SearchOptions(patterns=(r"\w:",)))
+    assert search._regex_lines(compiled).direct
 
 
 @needs_scanner
-@settings(max_examples=300, deadline=None,
+@settings(max_examples=400, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(data=_texts, pattern=st.sampled_from(_PATTERNS), as_view=st.booleans(),
+@given(data=_long_texts, pattern=st.sampled_from(_PATTERNS), as_view=st.booleans(),
        max_count=st.none() | st.integers(1, 3), start_line=st.integers(0, 3),
        whole_word=st.booleans())
+@example(data=b"x\n" * 50 + b"ab\n" + b"x\n" * 50 + b"ab", pattern="^ab", as_view=False,
+         max_count=None, start_line=0, whole_word=False)
+@example(data=b"b" * 40 + b"\nab:" + b"a" * 40 + b" ab", pattern="a(?:b|_)+:", as_view=True,
+         max_count=None, start_line=1, whole_word=False)
 def test_regex_lines_equal_the_python_loop(data: bytes, pattern: str, as_view: bool,
                                            max_count: int | None, start_line: int,
-                                           whole_word: bool,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+                                           whole_word: bool, eager_filter: None) -> None:
     options = SearchOptions(patterns=(pattern,), whole_word=whole_word, max_count=max_count)
-    compiled = dataclasses.replace(compile_search(options), literal=None, anchored=None)
-    pos = 0
-    for _ in range(start_line):
-        nl = data.find(b"\n", pos)
-        pos = len(data) if nl < 0 else nl + 1
+    compiled = _with_any_window(compile_search(options), pattern)
+    pos = _start_of_line(data, start_line)
     haystack = memoryview(data) if as_view else data
-    assert scan_bytes(haystack, pos, compiled, options) == _python_lines(
-        haystack, pos, options, monkeypatch)
+    assert scan_bytes(haystack, pos, compiled, options) == _by_re2(haystack, pos, options)
 
 
 @needs_scanner
 @settings(max_examples=200, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(files=st.lists(_texts, min_size=1, max_size=6), pattern=st.sampled_from(_PATTERNS),
+@given(files=st.lists(_long_texts, min_size=1, max_size=6), pattern=st.sampled_from(_PATTERNS),
        gaps=st.lists(st.sampled_from([0, 0, 3, 40]), min_size=6, max_size=6),
-       run_gap=st.sampled_from([0, 8, 4096]))
+       run_gap=st.sampled_from([0, 8, 4096]), budget=st.sampled_from([-1, -1, 1, 5]))
+@example(files=[b"x\n" * 30 + b"ab", b"ab\n" * 3, b"xab\nab"], pattern="^ab",
+         gaps=[0, 40, 0, 0, 0, 0], run_gap=4096, budget=-1)
 def test_regex_lines_in_a_pack(files: list[bytes], pattern: str, gaps: list[int],
-                               run_gap: int, monkeypatch: pytest.MonkeyPatch) -> None:
+                               run_gap: int, budget: int, eager_filter: None) -> None:
     """Files in a pack (each followed by a newline, other blobs between some): the same
-    lines as each file searched alone, whether RE2 crosses files in runs or not."""
+    lines as each file searched alone, whether RE2 crosses files in runs or not, up to the
+    file that meets the budget."""
     options = SearchOptions(patterns=(pattern,))
-    compiled = compile_search(options)
+    compiled = _with_any_window(compile_search(options), pattern)
     pack, spans = b"", []
     for key, (text, gap) in enumerate(zip(files, gaps, strict=False)):
-        pack += b"ab \n" * (gap // 4)  # another snapshot's blobs: never reported
+        pack += b"ab:\n" * (gap // 4)  # another snapshot's blobs: never reported
         spans.append((len(pack), len(pack) + len(text), key))
         pack += text + b"\n"
-    got = _linescan.regex_lines_in_spans(memoryview(pack), spans, compiled.regex._regexp.Match,
-                                         search._UNANCHORED, compiled.group, None,
-                                         compiled.plan.can_be_empty, -1, -1, run_gap, Line)
-    want = [(k, _python_lines(text, 0, options, monkeypatch)) for k, text in enumerate(files)]
-    assert got == [(k, lines) for k, lines in want if lines]
+    got = search._regex_lines(compiled).lines_in_spans(memoryview(pack), spans, -1, budget,
+                                                        run_gap)
+    want = [(k, lines) for k, text in enumerate(files) if (lines := _by_re2(text, 0, options))]
+    if budget >= 0:  # up to the file that brings the lines found to the budget
+        total, cut = 0, len(want)
+        for n, (_, lines) in enumerate(want):
+            total += len(lines)
+            if total >= budget:
+                cut = n + 1
+                break
+        want = want[:cut]
+    assert got == want
+
+
+@needs_scanner
+def test_the_filter_gives_up_where_it_does_not_pay() -> None:
+    """A window on nearly every line, a match on none: the filter goes plain (RE2 alone)
+    within the first megabyte, and the lines found stay the same."""
+    data = b"aa: y\n" * 300_000 + b"ba:\n"
+    compiled = compile_search(SearchOptions(patterns=("(?:ab|ba):",)))
+    scanner = search._regex_lines(compiled)
+    assert compiled.window is not None and scanner.filtering
+    lines = scanner.lines(data, 0, -1)
+    assert not scanner.filtering
+    assert [line.line_number for line in lines] == [300_001]
+
+
+@needs_scanner
+def test_scanner_and_buffer_misuse_is_refused() -> None:
+    compiled = compile_search(SearchOptions(patterns=(r"\w:",)))
+    scanner = search._regex_lines(compiled)
+    with pytest.raises(ValueError, match="outside"):
+        scanner.lines_in_spans(b"ab:", [(0, 9, 0)], -1, -1, 0)
+    with pytest.raises(RuntimeError, match="no search"):
+        scanner.results()
+    scanner.search_spans(b"ab:\n", [(0, 3, "k")], -1, -1, 0)
+    with pytest.raises(RuntimeError, match="not taken"):
+        scanner.search_spans(b"ab:", [(0, 3, 0)], -1, -1, 0)
+    assert [k for k, _ in scanner.results()] == ["k"]
