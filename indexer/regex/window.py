@@ -256,11 +256,38 @@ def _best_in(sets: Sets, at_line_start: bool) -> ByteWindow | None:
     return best
 
 
+MAX_ALTERNATIVES = 8
+
+
+def _spelled_out(node: Node) -> _Shape:
+    """The shape of a concatenation with its alternations and optional parts spelled out
+    (`(?:sin|cos|tan)h?\\(` as six fixed alternatives), merged at the end: the runs across
+    them (`[sct][ioa][ns][h(]`) beat what is left when they are not (`[sct][ioa][ns]`)."""
+    children = node.nodes if isinstance(node, Concat) else (node,)
+    alternatives = [_EMPTY]
+    for child in children:
+        while isinstance(child, Group):
+            child = child.node
+        if isinstance(child, Alternate):
+            options = [_shape(c) for c in child.nodes]
+        elif isinstance(child, Repeat) and child.min == 0 and child.max == 1:
+            options = [_EMPTY, _shape(child.node)]
+        else:
+            options = [_shape(child)]
+        if len(alternatives) * len(options) > MAX_ALTERNATIVES:
+            options = [_alternate(options)] if len(options) > 1 else options
+            if len(alternatives) * len(options) > MAX_ALTERNATIVES:
+                alternatives = [_alternate(alternatives)]
+        alternatives = [_concat(a, o) for a in alternatives for o in options]
+    return alternatives[0] if len(alternatives) == 1 else _alternate(alternatives)
+
+
 def byte_window(node: Node, worth: float = WORTH) -> ByteWindow | None:
     """The window the scanner should look for first, if one is rare enough to pay (held
     at no more than `worth` of the byte positions, by estimate)."""
     shape = _shape(node)
-    candidates = [_best_in(sets, False) for sets in shape.windows() if sets]
+    candidates = [_best_in(sets, False)
+                  for sets in shape.windows() + _spelled_out(node).windows() if sets]
     rest = _after_caret(node)
     if rest is not None and _shape(rest).start:
         # after `^`: the newline before the line (or the buffer's start), then the line's start
