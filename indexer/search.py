@@ -623,7 +623,6 @@ class SnapshotSearcher:
         # Phase 1 finds which blobs hold a match, job by job (a few MB each); phase 2 takes
         # their lines. RE2 releases the GIL, so regex jobs run ahead in parallel threads;
         # literal scans (memmem) are fast enough alone. With a limit, we stop early.
-        manifest = self.manifest
         scanner = _compiled_scanner(compiled, options)
         if scanner is not None:  # a literal's lines, job by job, in C
             yield from self._scan_jobs_compiled(scanner, jobs, by_blob, options, stats)
@@ -703,8 +702,7 @@ class SnapshotSearcher:
                         break
         finally:
             parts.close()  # stops the threads
-        order = sorted(i for b in hits for i in by_blob[b])
-        yield from self._emit(((i, hits[manifest.blob_nos[i]]) for i in order), options, stats)
+        yield from self._emit_hits(hits, by_blob, options, stats)
 
     def _scan_jobs_compiled(self, scanner: AnchoredLiteral,
                             jobs: Iterable[tuple[int, list[tuple[int, int, int]]]],
@@ -712,7 +710,6 @@ class SnapshotSearcher:
                             stats: SearchStats) -> Iterator[FileMatches]:
         """The lines of a literal (or an anchored one) in every file of the jobs: one call
         of the compiled scanner per job, which finds and builds them file by file."""
-        manifest = self.manifest
         hits: dict[int, list[Line]] = {}
         found = 0
         limit = options.limit
@@ -729,8 +726,7 @@ class SnapshotSearcher:
                     found += len(by_blob[blob]) * len(lines)
                 if limit is not None and found >= limit:
                     break
-        order = sorted(i for b in hits for i in by_blob[b])
-        yield from self._emit(((i, hits[manifest.blob_nos[i]]) for i in order), options, stats)
+        yield from self._emit_hits(hits, by_blob, options, stats)
 
     def _scan_jobs_regex(self, compiled: CompiledSearch,
                          jobs: Iterator[tuple[int, list[tuple[int, int, int]]]],
@@ -741,7 +737,6 @@ class SnapshotSearcher:
         threads search SCAN_THREADS jobs at once without the GIL, each with its own copy of
         the compiled pattern (RE2 objects share their DFA cache under a lock); this thread
         builds the lines of each job, in job order, meanwhile."""
-        manifest = self.manifest
         limit = options.limit
         max_count = -1 if options.max_count is None else options.max_count
         budget = -1 if limit is None else limit  # per job: enough for any one
@@ -773,8 +768,7 @@ class SnapshotSearcher:
                         break
         finally:
             scanners.close()  # stops the threads
-        order = sorted(i for b in hits for i in by_blob[b])
-        yield from self._emit(((i, hits[manifest.blob_nos[i]]) for i in order), options, stats)
+        yield from self._emit_hits(hits, by_blob, options, stats)
 
     def _inside_words(self, literal: bytes, job: tuple[int, list[tuple[int, int, int]]]
                       ) -> bool:
@@ -786,6 +780,14 @@ class SnapshotSearcher:
         with memoryview(self.store.packs.view(pack, end)) as buf:
             occurrences = _count(buf, literal, start, end)
         return occurrences * WORD_CHECK_BYTES > end - start
+
+    def _emit_hits(self, hits: dict[int, list[Line]], by_blob: dict[int, list[int]],
+                   options: SearchOptions, stats: SearchStats) -> Iterator[FileMatches]:
+        """`_emit` for the lines of blobs (`hits`), each at every path that holds it, in
+        path order."""
+        blob_nos = self.manifest.blob_nos
+        order = sorted(i for b in hits for i in by_blob[b])
+        yield from self._emit(((i, hits[blob_nos[i]]) for i in order), options, stats)
 
     def _emit(self, found: Iterable[tuple[int, list[Line]]], options: SearchOptions,
               stats: SearchStats) -> Iterator[FileMatches]:
