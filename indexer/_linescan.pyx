@@ -20,8 +20,9 @@ from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.pycapsule cimport PyCapsule_GetName, PyCapsule_GetPointer
 from libcpp.vector cimport vector
-from libc.stdlib cimport free, malloc
 from libc.string cimport memchr, memcmp
+
+import re2
 
 
 cdef extern from "string.h" nogil:
@@ -343,6 +344,7 @@ cdef extern from "_byte_window.h":
                                      Py_ssize_t pos, Py_ssize_t end) noexcept nogil
 
 
+cdef object _UNANCHORED = re2._Anchor.UNANCHORED
 cdef bytes _conduit_abi = None  # pybind11's platform ABI id in google-re2's build; None: unbound
 
 # The line filter's accounts, in bytes RE2's DFA would crawl in the same time (~1 ns a byte):
@@ -379,7 +381,6 @@ def bind_re2(object module) -> str | None:
     global _conduit_abi
     import re
 
-    import re2
     cdef Py_ssize_t ms, me
     cdef const void *pointer
     path = module.__file__
@@ -393,7 +394,6 @@ def bind_re2(object module) -> str | None:
     _conduit_abi = found.group(0)
     options = re2.Options()
     options.never_nl = True
-    anchor = re2._Anchor.UNANCHORED
     try:
         for pattern, text in _PROBES:
             regexp = re2.compile(pattern, options)._regexp
@@ -402,7 +402,7 @@ def bind_re2(object module) -> str | None:
                 raise LookupError("pybind11's conduit gave no RE2 object")
             for group in range(min(regexp.NumberOfCapturingGroups(), 1) + 1):
                 for pos in range(len(text) + 1):
-                    spans = regexp.Match(anchor, text, pos, len(text))
+                    spans = regexp.Match(_UNANCHORED, text, pos, len(text))
                     want = None if spans[0][0] < 0 or spans[group][0] < 0 else spans[group]
                     got = (ms, me) if codeloupe_re2_find(
                         pointer, <const unsigned char *><const char *>text, len(text), pos,
@@ -461,7 +461,7 @@ cdef class RegexLines:
     does for the Python loop; that one, `finder`, is used as it is for a case-folded
     literal). One object per job: the account is the job's.
     """
-    cdef object regexp, match, anchor, finder, line_type
+    cdef object regexp, match, finder, line_type
     cdef const void *re
     cdef int group
     cdef bint can_be_empty, by_python
@@ -483,7 +483,7 @@ cdef class RegexLines:
         if not 0 <= group <= CODELOUPE_RE2_MAX_GROUP:
             raise ValueError(f"group {group} out of range")
         self.regexp, self.group, self.can_be_empty = regexp, group, can_be_empty
-        self.match, self.anchor = regexp.Match, _unanchored()
+        self.match = regexp.Match
         self.re = _re2_pointer(regexp)
         self.finder, self.by_python = finder, finder is not None
         self.line_type = line_type
@@ -522,7 +522,7 @@ cdef class RegexLines:
 
     @property
     def filtering(self) -> bool:
-        """Whether the required literal still filters lines (not gone plain)."""
+        """Whether the byte window still filters lines (not gone plain)."""
         return self.filtered and not self.plain
 
     # --- finding matches ---
@@ -532,7 +532,7 @@ cdef class RegexLines:
         """The next match in [pos, end): 1 with its span, or 0."""
         if self.by_python:
             with gil:
-                return self.find_by(self.finder, pos, end, ms, me)
+                return self.find_by_python(pos, end, ms, me)
         if self.filtered and not self.plain and end - pos >= SHORT_SPAN:
             return self.find_filtered(pos, end, ms, me)
         return self.find_regex(pos, end, ms, me)
@@ -542,15 +542,15 @@ cdef class RegexLines:
         if self.re != NULL:
             return codeloupe_re2_find(self.re, self.p, self.size, pos, end, self.group, ms, me)
         with gil:
-            spans = self.match(self.anchor, self.data, pos, end)
+            spans = self.match(_UNANCHORED, self.data, pos, end)
             if spans[0][0] < 0 or spans[self.group][0] < 0:
                 return 0
             ms[0], me[0] = spans[self.group]
             return 1
 
-    cdef int find_by(self, object finder, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t *ms,
-                     Py_ssize_t *me) except -1:
-        span = finder(self.data, pos, end)
+    cdef int find_by_python(self, Py_ssize_t pos, Py_ssize_t end, Py_ssize_t *ms,
+                            Py_ssize_t *me) except -1:
+        span = self.finder(self.data, pos, end)
         if span is None:
             return 0
         ms[0], me[0] = span
@@ -673,6 +673,15 @@ cdef class RegexLines:
                                           subs))
         return out
 
+    cdef hold(self, object data):
+        """Take `data`'s buffer for a search (until `reset`)."""
+        if self.holding:
+            raise RuntimeError("results() of the last search were not taken")
+        PyObject_GetBuffer(data, &self.view, PyBUF_SIMPLE)
+        self.holding = True
+        self.p = <const unsigned char *>self.view.buf
+        self.data, self.size = data, self.view.len
+
     cdef void reset(self) noexcept:
         """Forget the last search and let go of its buffer."""
         self.hits.clear()
@@ -691,13 +700,8 @@ cdef class RegexLines:
         """Every line of `data` from `pos` (a line start) on that holds a match, as
         `line_type` tuples (line_number, byte_offset, text, submatches); at most `max_count`
         (-1: all)."""
-        if self.holding:
-            raise RuntimeError("results() of the last search were not taken")
-        PyObject_GetBuffer(data, &self.view, PyBUF_SIMPLE)
-        self.holding = True
+        self.hold(data)
         try:
-            self.p = <const unsigned char *>self.view.buf
-            self.data, self.size = data, self.view.len
             with nogil:
                 self.file_lines(0, 0, self.size, pos, max_count)
             return self.built(0, self.hits.size())
@@ -722,12 +726,9 @@ cdef class RegexLines:
         (`results`). The buffer is held until `results`."""
         cdef Py_ssize_t count = len(spans), i
         cdef vector[Py_ssize_t] starts, ends
-        if self.holding:
-            raise RuntimeError("results() of the last search were not taken")
         starts.reserve(count)
         ends.reserve(count)
-        PyObject_GetBuffer(data, &self.view, PyBUF_SIMPLE)
-        self.holding = True
+        self.hold(data)
         try:
             for i in range(count):
                 starts.push_back(spans[i][0])
@@ -736,8 +737,7 @@ cdef class RegexLines:
                         i and starts[i] < ends[i - 1]):
                     raise ValueError(f"span {starts[i]}:{ends[i]} outside the buffer or "
                                      "out of order")
-            self.p = <const unsigned char *>self.view.buf
-            self.data, self.size, self.spans = data, self.view.len, spans
+            self.spans = spans
             with nogil:
                 self.runs(starts, ends, max_count, budget, run_gap)
         except BaseException:
@@ -792,7 +792,3 @@ cdef class RegexLines:
             i = j + 1
         return 0
 
-
-cdef object _unanchored():
-    import re2
-    return re2._Anchor.UNANCHORED

@@ -289,9 +289,10 @@ def byte_window(node: Node, worth: float = WORTH) -> ByteWindow | None:
     candidates = [_best_in(sets, False)
                   for sets in shape.windows() + _spelled_out(node).windows() if sets]
     rest = _after_caret(node)
-    if rest is not None and _shape(rest).start:
+    line_start = _shape(rest).start if rest is not None else ()
+    if line_start:
         # after `^`: the newline before the line (or the buffer's start), then the line's start
-        candidates.append(_best_in((frozenset((10,)),) + _shape(rest).start, True))
+        candidates.append(_best_in((frozenset((10,)),) + line_start, True))
     best = min((c for c in candidates if c is not None), key=lambda c: c.rate, default=None)
     if best is None or best.rate > worth:
         return None
