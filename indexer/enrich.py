@@ -16,6 +16,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
 
+from indexer.child_processes import exit_when_orphaned, harden_child_pythons
 from indexer.chunking import analyze_file
 from indexer.gloss.cache import ensure_schema as ensure_gloss_schema
 from indexer.gloss.cache import stage_heuristic_glosses
@@ -57,11 +58,12 @@ def _analyze_batch(jobs: list[tuple[int, str, bytes]]) -> list:  # noqa: ANN202 
     return [_analyze(job) for job in jobs]
 
 
-def _background() -> None:
+def _background(parent: int) -> None:
     """Worker processes run at a lower priority: a language server's requests (and the
-    user's other programs) come first on a busy machine."""
+    user's other programs) come first on a busy machine. They exit with their parent."""
     with suppress(OSError):
         os.nice(WORKER_NICENESS)
+    exit_when_orphaned(parent)
 
 
 def _bounded_map(pool: ProcessPoolExecutor, jobs: Iterator[tuple[int, str, bytes]],
@@ -119,7 +121,9 @@ def enrich_snapshot(store: IndexStore, manifest: Manifest, *,
 
     pool = None
     if len(todo) >= POOL_THRESHOLD and (os.cpu_count() or 1) > 1:
+        harden_child_pythons()  # the workers must not import from the searched repository
         pool = ProcessPoolExecutor(max_workers=os.cpu_count(), initializer=_background,
+                                   initargs=(os.getpid(),),
                                    mp_context=multiprocessing.get_context("spawn"))
         results = _bounded_map(pool, jobs(), cancel)
     else:

@@ -66,6 +66,11 @@ class StatusRecord:
     original: str | None  # a rename's old path
 
 
+# A repository's own config can name a program for `git status` to run (core.fsmonitor):
+# codeloupe reads repositories it does not trust, so that hook is always off.
+GIT_SAFETY = ("-c", "core.fsmonitor=false")
+
+
 class GitRepo:
     """A git repository on disk; every call runs the system git binary."""
 
@@ -88,7 +93,8 @@ class GitRepo:
     def git(self, *args: str, check: bool = True, binary: bool = False,
             input: bytes | None = None,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-        proc = subprocess.run(["git", "--no-optional-locks", "-C", str(self.root), *args],
+        proc = subprocess.run(["git", *GIT_SAFETY, "--no-optional-locks", "-C", str(self.root),
+                               *args],
                               capture_output=True, input=input,
                               env={**os.environ, **env} if env else None)
         if check and proc.returncode != 0:

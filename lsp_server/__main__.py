@@ -7,6 +7,11 @@ import logging
 import os
 import sys
 
+from indexer.child_processes import forget_working_directory, harden_child_pythons
+
+if __name__ == "__main__":
+    forget_working_directory(__file__)
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lsp_server",
@@ -18,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-level", default=os.environ.get("CODELOUPE_LOG_LEVEL", "WARNING"),
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper)
     args = parser.parse_args(argv)
+    harden_child_pythons()
     target = {"filename": args.log_file} if args.log_file else {"stream": sys.stderr}
     logging.basicConfig(level=getattr(logging, args.log_level),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", **target)

@@ -24,11 +24,11 @@ import os
 import signal
 import socketserver
 import struct
-import sys
 import threading
 import time
 from pathlib import Path
 
+from indexer.child_processes import python_module_argv
 from indexer.paths import code_version, daemon_socket, default_index_root
 
 IDLE_SECONDS = 15 * 60
@@ -252,10 +252,14 @@ def spawn_daemon(index_root: Path) -> None:
     import subprocess
 
     index_root.mkdir(parents=True, exist_ok=True)
+    # -P and a working directory of our own: the repository searched from must not be able
+    # to put modules on the daemon's import path (a `re2.py` in it would run)
+    env = {**os.environ, "PYTHONSAFEPATH": "1"}
     with open(index_root / "daemon.log", "ab") as log:
-        subprocess.Popen([sys.executable, "-m", "indexer", "daemon", "--index-root",
-                          str(index_root)], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                         start_new_session=True, close_fds=True)
+        subprocess.Popen(python_module_argv("indexer", "daemon", "--index-root",
+                                            str(index_root)),
+                         cwd=index_root, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                         stderr=log, start_new_session=True, close_fds=True)
 
 
 def stop_daemon(index_root: Path | None = None) -> bool:

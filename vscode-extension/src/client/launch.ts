@@ -118,7 +118,9 @@ export function resolveLaunch(
           "Point the setting at a Python that has codeloupe installed (`python -m pip install codeloupe`).",
       };
     }
-    return { command: found, args: ["-m", "lsp_server", "--stdio"], env, source: "python" };
+    // -P: `python -m` would put the workspace folder (our working directory) first on the
+    // server's import path, and a file there named like a module we import would run
+    return { command: found, args: ["-P", "-m", "lsp_server", "--stdio"], env: { ...env, PYTHONSAFEPATH: "1" }, source: "python" };
   }
   for (const f of ctx.folders) {
     const venv = path.join(f, ".venv", VENV_BIN, "codeloupe" + EXE);

@@ -19,7 +19,7 @@ describe("resolveLaunch", () => {
   it("runs python -m lsp_server for the interpreter setting", () => {
     const l = resolveLaunch({ ...settings, pythonPath: "python3" }, ctx(fsWith("/usr/bin/python3")), {});
     assert.ok(!isMissing(l));
-    assert.deepEqual([l.command, l.args], ["/usr/bin/python3", ["-m", "lsp_server", "--stdio"]]);
+    assert.deepEqual([l.command, l.args], ["/usr/bin/python3", ["-P", "-m", "lsp_server", "--stdio"]]);
   });
   it("finds a workspace .venv before PATH", () => {
     const l = resolveLaunch(settings, ctx(fsWith("/ws/.venv/bin/codeloupe", "/opt/bin/codeloupe")), {});
