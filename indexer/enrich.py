@@ -22,6 +22,7 @@ from indexer.gloss.cache import ensure_schema as ensure_gloss_schema
 from indexer.gloss.cache import stage_heuristic_glosses
 from indexer.gloss.heuristic import heuristic_gloss
 from indexer.ingest import CancelToken, ProgressCallback
+from indexer.repo import printable_path
 from indexer.store.chunk_store import lexical_fields
 from indexer.store.content import BlobKind
 from indexer.store.index_store import IndexStore
@@ -45,9 +46,11 @@ class EnrichSummary:
 def _analyze(job: tuple[int, str, bytes]):  # noqa: ANN202 - runs in a worker process
     """Parse, chunk, and tokenize for BM25 — everything CPU-bound, in the worker."""
     blob_no, path, data = job
-    analysis = analyze_file(path, data)
+    # what is stored from a chunk (titles, BM25 fields) is UTF-8 text; a file name that is
+    # not UTF-8 (git allows any bytes) is shown with U+FFFD there, and kept exact elsewhere
+    analysis = analyze_file(printable_path(path), data)
     glosses = [heuristic_gloss(chunk) for chunk in analysis.chunks]
-    docs = [lexical_fields(path, chunk, gloss)
+    docs = [lexical_fields(analysis.path, chunk, gloss)
             for chunk, gloss in zip(analysis.chunks, glosses, strict=True)]
     for chunk in analysis.chunks:
         chunk.text = ""  # the text lives in the pack; don't ship it back

@@ -7,6 +7,7 @@ that are not valid UTF-8 survive the round trip.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import subprocess
@@ -27,6 +28,21 @@ def fs_path(path: str) -> bytes:
 
 def decode_path(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
+
+
+def path_fields(path: str) -> dict[str, str]:
+    """A result's path in JSON: `path` is readable text; a name that is not UTF-8 also gets
+    `path_bytes` (base64 of its exact bytes), as ripgrep's JSON gives `{"bytes": …}`."""
+    printable = printable_path(path)
+    if printable == path:
+        return {"path": path}
+    return {"path": printable, "path_bytes": base64.b64encode(fs_path(path)).decode("ascii")}
+
+
+def printable_path(path: str) -> str:
+    """A path for text meant to be read or stored as UTF-8 (titles, BM25 fields, SQLite):
+    bytes that are not UTF-8 become U+FFFD. Never a path to open: that is `path` itself."""
+    return fs_path(path).decode("utf-8", "replace")
 
 
 def git_blob_id(data: bytes) -> str:

@@ -58,7 +58,10 @@ def run_symbols(ws, query: str, rev: str | None, kind: str | None, as_json: bool
         else:
             where = f"{symbol.path}:{r.name_line}"
             container = f"  ({r.container_name})" if r.container_name else ""
-            click.echo(f"{KIND_NAMES.get(r.kind, r.kind):<10} {r.name:<30} {where}{container}")
+            # a path's exact bytes, as ripgrep prints a file name that is not UTF-8
+            sys.stdout.flush()
+            sys.stdout.buffer.write(f"{KIND_NAMES.get(r.kind, r.kind):<10} {r.name:<30} "
+                                    f"{where}{container}\n".encode("utf-8", "surrogateescape"))
     return 0
 
 

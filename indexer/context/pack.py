@@ -27,7 +27,7 @@ from indexer.context.blocks import (
 from indexer.context.render import FORMATS, block_dict, render, render_block
 from indexer.errors import CodeloupeError
 from indexer.gloss.tokens import count_tokens, encoding_name
-from indexer.repo import WORKTREE
+from indexer.repo import WORKTREE, path_fields
 from indexer.retrieval.semantic import AskRequest, RankedChunk, SemanticSearcher
 
 MAX_DEFINITIONS = 8
@@ -368,7 +368,7 @@ def _overlaps(block: Block, others: list[Block]) -> bool:
 
 
 def _drop(block: Block, reason: str) -> dict:
-    return {"path": block.path, "start_line": block.start_line, "end_line": block.end_line,
+    return {**path_fields(block.path), "start_line": block.start_line, "end_line": block.end_line,
             "symbol": block.symbol, "reason": reason}
 
 

@@ -6,6 +6,7 @@ import json
 from xml.sax.saxutils import escape, quoteattr
 
 from indexer.context.blocks import Block
+from indexer.repo import path_fields
 
 FORMATS = ("markdown", "xml", "json")
 FENCE_LANG = {"python": "python", "javascript": "javascript", "typescript": "typescript",
@@ -38,7 +39,7 @@ def render_block(block: Block, rev: str, fmt: str) -> str:
 
 
 def block_dict(block: Block, rev: str) -> dict:
-    return {"path": block.path, "start_line": block.start_line, "end_line": block.end_line,
+    return {**path_fields(block.path), "start_line": block.start_line, "end_line": block.end_line,
             "rev": rev, "symbol": block.symbol, "language": block.language,
             "reasons": block.reasons, "trimmed": block.trimmed, "text": block.text}
 

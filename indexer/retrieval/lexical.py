@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from indexer.enrich import snapshot_blobs
+from indexer.repo import path_fields
 from indexer.store.chunk_store import ChunkRecord
 from indexer.workspace import Snapshot, Workspace
 
@@ -17,7 +18,7 @@ class ChunkHit:
     rank: int
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "start_line": self.chunk.start_line,
+        return {**path_fields(self.path), "start_line": self.chunk.start_line,
                 "end_line": self.chunk.end_line, "name": self.chunk.qualified_name,
                 "kind": self.chunk.kind, "title": self.chunk.title, "score": self.score,
                 "scores": {"lexical": self.score}}

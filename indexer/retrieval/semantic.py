@@ -21,6 +21,7 @@ from indexer.embed.texts import CODE_VIEW, GLOSS_VIEW, chunk_sources, code_view_
 from indexer.embed.vector_cache import VectorCache
 from indexer.errors import CodeloupeError
 from indexer.ingest import CancelToken, ProgressCallback
+from indexer.repo import path_fields
 from indexer.retrieval.chunk_table import ChunkTable
 from indexer.retrieval.dense import DenseIndex
 from indexer.retrieval.filters import ChunkFilter
@@ -76,7 +77,7 @@ class RankedChunk:
     content_hash: str = ""
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "start_line": self.start_line, "end_line": self.end_line,
+        return {**path_fields(self.path), "start_line": self.start_line, "end_line": self.end_line,
                 "name": self.name, "kind": self.kind, "language": self.language,
                 "score": round(self.score, 6),
                 "signals": {k: round(v, 6) for k, v in self.signals.items()},

@@ -24,6 +24,7 @@ from functools import lru_cache
 from indexer.chunking import symbols_for_file
 from indexer.enrich import snapshot_blobs
 from indexer.ingest import CancelToken
+from indexer.repo import path_fields
 from indexer.store.chunk_store import SymbolRecord
 from indexer.store.content import DEFAULT_MAX_FILESIZE, prepare_content
 from indexer.symbols import SLICE, SymbolMatcher, rank_key
@@ -57,7 +58,7 @@ class SnapshotSymbol:
         r = self.record
         return {"name": r.name, "kind": r.kind, "definition_kind": r.definition_kind,
                 "container": r.container_name, "qualified_name": r.qualified_name,
-                "path": self.path, "line": r.name_line, "column": r.name_column,
+                **path_fields(self.path), "line": r.name_line, "column": r.name_column,
                 "start_line": r.start_line, "end_line": r.end_line, "signature": r.signature}
 
 
