@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper)
     args = parser.parse_args(argv)
     harden_child_pythons()
+    os.umask(0o077)  # indexes hold the text of private code: files 0600, folders 0700
     target = {"filename": args.log_file} if args.log_file else {"stream": sys.stderr}
     logging.basicConfig(level=getattr(logging, args.log_level),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", **target)

@@ -66,6 +66,7 @@ def _via_daemon(argv: list[str]):  # noqa: ANN202 - exit code, None (no daemon) 
 def main() -> None:
     # every Python we start (daemon, workers) ignores its working directory on sys.path
     os.environ["PYTHONSAFEPATH"] = "1"
+    os.umask(0o077)  # indexes hold the text of private code: files 0600, folders 0700
     argv = sys.argv[1:]
     if argv[:1] == ["search"] and os.environ.get("CODELOUPE_DAEMON", "on") != "off":
         code = _via_daemon(argv)

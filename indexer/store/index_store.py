@@ -13,6 +13,7 @@ Layout (outside the working tree, so file watching never sees index writes):
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import hashlib
@@ -43,7 +44,12 @@ def index_dir_for(repo_root: Path, index_root: Path | None = None) -> Path:
 class IndexStore:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
+        # pack files hold the full text of every indexed file: other local users must not
+        # read them (the folder 0700; processes that write indexes also run with umask 077)
+        directory.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        directory.mkdir(exist_ok=True, mode=0o700)
+        with contextlib.suppress(OSError):  # an index made before, or a folder not ours
+            directory.chmod(0o700)
         (directory / "manifests").mkdir(exist_ok=True)
         version_file = directory / "FORMAT"
         if not version_file.exists():
