@@ -531,9 +531,13 @@ class GlobFilter:
 class SnapshotSearcher:
     """Searches one snapshot (a loaded manifest) of an index store."""
 
-    def __init__(self, store: IndexStore, manifest: Manifest) -> None:
+    def __init__(self, store: IndexStore, manifest: Manifest,
+                 max_filesize: int | None = None) -> None:
         self.store = store
         self.manifest = manifest
+        # Files larger than this are left out (rg --max-filesize), whatever cap the blobs
+        # were stored under: one blob serves snapshots indexed with different caps.
+        self.max_filesize = max_filesize
         self._blob_maps: dict[tuple[str, ...], tuple[dict[int, list[int]], int]] = {}
         self._pack_spans: dict[tuple[str, ...], list[tuple[int, list[tuple[int, int, int]]]]] = {}
 
@@ -579,12 +583,15 @@ class SnapshotSearcher:
             return cached
         manifest = self.manifest
         kinds, blob_nos, lengths = manifest.kinds, manifest.blob_nos, manifest.lengths
+        sizes, cap = manifest.sizes, self.max_filesize
         searchable = {int(k) for k in BlobKind if k.searchable}
         keep = GlobFilter(globs) if globs else None
         by_blob: dict[int, list[int]] = {}
         total = 0
         for i in range(len(manifest)):
             if kinds[i] not in searchable or (keep is not None and not keep(manifest.paths[i])):
+                continue
+            if cap is not None and sizes[i] > cap:
                 continue
             blob = blob_nos[i]
             entries = by_blob.get(blob)
