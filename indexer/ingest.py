@@ -132,6 +132,8 @@ class _Pending:
 
     entry: TreeEntry
     data: bytes | None = None
+    # A blob stored as too large under a smaller cap, stored again under its number
+    again: BlobRecord | None = None
 
 
 def tree_signature(entries: list[tuple[str, str]], max_filesize: int) -> str:
@@ -298,8 +300,16 @@ class SnapshotBuilder:
         `git diff` between the two), or listed whole when none is near."""
         start = time.perf_counter()
         summary = IndexSummary(commit, commit, started=start)
-        if self.store.catalog.snapshot(commit) is not None:
-            return self._fresh_summary(commit, summary, start)
+        existing = self.store.catalog.snapshot(commit)
+        if existing is not None:
+            if not self._too_large_for_base(self.store.load_manifest(existing, cached=True)):
+                return self._fresh_summary(commit, summary, start)
+            try:  # indexed under a smaller cap: store the files it skipped that this one wants
+                self._fork(commit, commit, existing, [], summary)
+            finally:
+                self.store.finish_writes()
+            summary.seconds = time.perf_counter() - start
+            return summary
         try:
             base = self._nearest_indexed(commit)
             if base is not None:
@@ -359,12 +369,16 @@ class SnapshotBuilder:
         catalog = self.store.catalog
         base_manifest = self.store.load_manifest(base, cached=True)
         by_path = dict(changes)  # a path listed twice: the last word wins
+        # Files the base skipped as too large that this cap lets in: stored again.
+        for path, entry in self._too_large_for_base(base_manifest):
+            by_path.setdefault(path, entry)
         added = [e for e in by_path.values() if e is not None and e.oid]
         known = catalog.find_blobs(sorted({e.oid for e in added if e.oid}))
         missing: dict[str, _Pending] = {}
         for entry in added:
-            if entry.oid not in known and entry.oid not in missing:
-                missing[entry.oid] = _Pending(entry, (preread or {}).get(entry.oid or ""))
+            if entry.oid not in missing and self._needs_storing(known.get(entry.oid or "")):
+                missing[entry.oid] = _Pending(entry, (preread or {}).get(entry.oid or ""),
+                                              known.pop(entry.oid or "", None))
         if missing:
             known.update(self._store_blobs(list(missing.values()), from_worktree, summary))
         manifest = _patched(base_manifest, sorted(by_path.items()), known, summary)
@@ -378,10 +392,41 @@ class SnapshotBuilder:
             self.store.remember_manifest(manifest_name, manifest)  # the next fork's base
         previous = catalog.snapshot(name)
         catalog.put_snapshot(name, commit, manifest_name, summary.files, summary.bytes,
-                             summary.skipped, dirty_stat, parent=base.name, overlay=overlay)
+                             summary.skipped, dirty_stat,
+                             parent=base.parent if base.name == name else base.name,
+                             overlay=overlay)
         summary.visible_seconds = time.perf_counter() - summary.started
         if previous is not None and previous.manifest != manifest_name:
             self._retire_manifest(previous.manifest)
+
+    # --- files over one cap and under another ---
+    # Blobs are shared by every snapshot and cap: a blob is stored with its true size, and
+    # searches leave out files over their own cap (`SnapshotSearcher`). A blob skipped as too
+    # large under a smaller cap is read and stored again, under its number, when a snapshot
+    # with a larger cap holds it. Both ways, a search sees what `rg --max-filesize` would.
+    def _needs_storing(self, record: BlobRecord | None) -> bool:
+        return record is None or (record.kind == BlobKind.TOO_LARGE
+                                  and record.size <= self.max_filesize)
+
+    def _too_large_for_base(self, manifest: Manifest) -> list[tuple[str, TreeEntry]]:
+        """(path, entry) of the files `manifest` skipped as too large that this cap lets in."""
+        kinds = manifest.kinds
+        if kinds.tobytes().find(bytes([BlobKind.TOO_LARGE])) < 0:  # the usual case: none
+            return []
+        at = [i for i, k in enumerate(kinds)
+              if k == BlobKind.TOO_LARGE and manifest.sizes[i] <= self.max_filesize]
+        if not at:
+            return []
+        oids = self.store.catalog.oids_of(sorted({manifest.blob_nos[i] for i in at}))
+        return [(manifest.paths[i], TreeEntry(manifest.paths[i], oids[manifest.blob_nos[i]],
+                                              "100644"))
+                for i in at if manifest.blob_nos[i] in oids]
+
+    def commit_is_fresh(self, commit: str) -> bool:
+        """Indexed, with no file skipped as too large that this cap lets in."""
+        record = self.store.catalog.snapshot(commit)
+        return record is not None and not self._too_large_for_base(
+            self.store.load_manifest(record, cached=True))
 
     # --- internals ---
     def _signature(self, entries: list[TreeEntry]) -> str:
@@ -404,8 +449,9 @@ class SnapshotBuilder:
         known = catalog.find_blobs(oids)
         missing: dict[str, _Pending] = {}
         for entry in entries:
-            if entry.oid not in known and entry.oid not in missing:
-                missing[entry.oid] = _Pending(entry, preread.get(entry.oid))
+            if entry.oid not in missing and self._needs_storing(known.get(entry.oid or "")):
+                missing[entry.oid] = _Pending(entry, preread.get(entry.oid),
+                                              known.pop(entry.oid or "", None))
         if missing:
             known.update(self._store_blobs(list(missing.values()), from_worktree, summary))
         manifest = Manifest()
@@ -475,8 +521,11 @@ class SnapshotBuilder:
                 if content.kind.searchable:
                     pack, offset = writer.append(content.data)
                     length = len(content.data)
-                    trigrams.add(first_no + i, content.data.decode("utf-8", "replace"))
-                record = BlobRecord(first_no + i, oid, len(data), int(content.kind), pack,
+                again = item.again if item.again is not None and item.again.oid == oid else None
+                blob_no = again.blob_no if again is not None else first_no + i
+                if content.kind.searchable:
+                    trigrams.add(blob_no, content.data.decode("utf-8", "replace"))
+                record = BlobRecord(blob_no, oid, len(data), int(content.kind), pack,
                                     offset, length)
                 batch.append(record)
                 stored[item.entry.oid or oid] = record

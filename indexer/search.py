@@ -27,7 +27,16 @@ from indexer.errors import PatternError
 from indexer.gc_pause import gc_paused
 from indexer.regex.plan import TrigramPlan, plan
 from indexer.regex.required import required_literal
-from indexer.regex.syntax import Alternate, Assertion, Concat, Group, Literal, Node, parse
+from indexer.regex.syntax import (
+    MAX_PATTERN_CHARS,
+    Alternate,
+    Assertion,
+    Concat,
+    Group,
+    Literal,
+    Node,
+    parse,
+)
 from indexer.regex.translate import bounded, edge_word_boundaries, to_re2, whole_word
 from indexer.regex.window import ByteWindow, byte_window
 from indexer.store.content import BlobKind
@@ -216,6 +225,12 @@ def compile_search(options: SearchOptions) -> CompiledSearch:
     """Parse, plan and compile; PatternError (with a position) for anything we cannot run."""
     if not options.patterns:
         raise PatternError("no pattern given", "", 0)
+    total = sum(len(p) for p in options.patterns)
+    if total > MAX_PATTERN_CHARS:  # before any work: planning costs ~4 µs a character
+        raise PatternError(
+            f"the pattern{'s are' if len(options.patterns) > 1 else ' is'} {total:,} "
+            f"characters long, over the limit of {MAX_PATTERN_CHARS:,} characters",
+            options.patterns[0], min(len(options.patterns[0]), MAX_PATTERN_CHARS))
     if options.case == "ignore":
         fold = True
     elif options.case == "smart":
@@ -419,8 +434,21 @@ def _truncate(lines: list[Line], max_matches: int) -> list[Line]:
     return lines
 
 
-def expand_braces(glob: str) -> list[str]:
-    """`*.{py,pyi}` -> [`*.py`, `*.pyi`], nested braces too; escaped or unbalanced braces stay."""
+MAX_GLOB_CHARS = 64 * 1024  # a glob's length
+MAX_GLOB_ALTERNATIVES = 4096  # the globs one glob's {a,b} alternations spell out
+
+
+def expand_braces(glob: str, limit: int = MAX_GLOB_ALTERNATIVES) -> list[str]:
+    """`*.{py,pyi}` -> [`*.py`, `*.pyi`], nested braces too; escaped or unbalanced braces stay.
+    PatternError when there would be more than `limit` (`{a,b}` ten times over is 1,024)."""
+    out = _expand_braces(glob, limit)
+    if len(out) > limit:
+        raise PatternError(f"the glob's {{a,b}} alternations spell out more than {limit:,} "
+                           "globs, the limit", glob, 0, "glob")
+    return out
+
+
+def _expand_braces(glob: str, limit: int) -> list[str]:
     depth, start = 0, -1
     i = 0
     while i < len(glob):
@@ -445,9 +473,28 @@ def expand_braces(glob: str) -> list[str]:
                         last = j + 1
                 parts.append(body[last:])
                 head, tail = glob[:start], glob[i + 1:]
-                return [x for part in parts for x in expand_braces(head + part + tail)]
+                out: list[str] = []
+                for part in parts:
+                    out += _expand_braces(head + part + tail, limit)
+                    if len(out) > limit:  # stop before spelling out the rest
+                        break
+                return out
         i += 1
     return [glob]
+
+
+def _glob_matcher(regex: str):  # noqa: ANN202 - a bound search method
+    """The search function of a glob's regex (pathspec's translation), run by RE2: Python's
+    backtracking `re` took minutes on `*a*a*a*a*a*a*a*a*a*a*a*b` against a 40-character path.
+    RE2 knows every construct pathspec emits; Python's `re` is kept for anything it refuses."""
+    options = re2.Options()
+    options.log_errors = False
+    try:
+        return re2.compile(regex, options).search
+    except re2.error:  # pragma: no cover - pathspec emits nothing RE2 refuses today
+        import re
+
+        return re.compile(regex).search
 
 
 class GlobFilter:
@@ -458,20 +505,23 @@ class GlobFilter:
         # pathspec 1.x: Git's own gitignore rules (the older GitWildMatchPattern is deprecated)
         from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
-        self.rules = []
+        self.rules: list[tuple[object, bool]] = []
         for glob in globs:
+            if len(glob) > MAX_GLOB_CHARS:
+                raise PatternError(f"the glob is {len(glob):,} characters long, over the limit "
+                                   f"of {MAX_GLOB_CHARS:,}", glob, MAX_GLOB_CHARS, "glob")
             exclude = glob.startswith("!")
             # ripgrep's globs know {a,b} alternation; gitignore syntax does not: expand it.
             for alternative in expand_braces(glob[1:] if exclude else glob):
-                pattern = GitIgnoreSpecPattern(alternative)
-                if pattern.include is not None:
-                    self.rules.append((pattern, not exclude))
+                regex, include = GitIgnoreSpecPattern.pattern_to_regex(alternative)
+                if include is not None and regex is not None:
+                    self.rules.append((_glob_matcher(regex), not exclude))
         self.has_includes = any(include for _, include in self.rules)
 
     def __call__(self, path: str) -> bool:
         decision = None
-        for pattern, include in self.rules:
-            if pattern.match_file(path) is not None:
+        for match, include in self.rules:
+            if match(path) is not None:
                 decision = include
         if decision is None:
             return not self.has_includes
@@ -481,9 +531,13 @@ class GlobFilter:
 class SnapshotSearcher:
     """Searches one snapshot (a loaded manifest) of an index store."""
 
-    def __init__(self, store: IndexStore, manifest: Manifest) -> None:
+    def __init__(self, store: IndexStore, manifest: Manifest,
+                 max_filesize: int | None = None) -> None:
         self.store = store
         self.manifest = manifest
+        # Files larger than this are left out (rg --max-filesize), whatever cap the blobs
+        # were stored under: one blob serves snapshots indexed with different caps.
+        self.max_filesize = max_filesize
         self._blob_maps: dict[tuple[str, ...], tuple[dict[int, list[int]], int]] = {}
         self._pack_spans: dict[tuple[str, ...], list[tuple[int, list[tuple[int, int, int]]]]] = {}
 
@@ -529,12 +583,15 @@ class SnapshotSearcher:
             return cached
         manifest = self.manifest
         kinds, blob_nos, lengths = manifest.kinds, manifest.blob_nos, manifest.lengths
+        sizes, cap = manifest.sizes, self.max_filesize
         searchable = {int(k) for k in BlobKind if k.searchable}
         keep = GlobFilter(globs) if globs else None
         by_blob: dict[int, list[int]] = {}
         total = 0
         for i in range(len(manifest)):
             if kinds[i] not in searchable or (keep is not None and not keep(manifest.paths[i])):
+                continue
+            if cap is not None and sizes[i] > cap:
                 continue
             blob = blob_nos[i]
             entries = by_blob.get(blob)

@@ -97,7 +97,7 @@ class Workspace:
     def is_fresh(self, rev: str | None = None) -> bool:
         name, _ = self.resolve(rev)
         if name != WORKTREE:
-            return self.store.catalog.snapshot(name) is not None
+            return self._builder(None, None).commit_is_fresh(name)
         builder = self._builder(None, None)
         return builder.worktree_is_fresh(WorktreeScan(self.repo, self.store))
 
@@ -120,7 +120,7 @@ class Workspace:
                 unchanged = (before.manifest if before else None) == (
                     after.manifest if after else None)
                 return builder.index_worktree(scan if unchanged else None)
-        if self.store.catalog.snapshot(name) is not None:
+        if builder.commit_is_fresh(name):
             return builder.index_commit(name)
         with self.store.write_lock(wait=wait, on_wait=on_wait):
             assert commit is not None
@@ -196,7 +196,8 @@ class Workspace:
                 continue  # replaced by a concurrent update between the two reads: reload
             self.store.refresh_readers()  # documents another process committed for it
             return Snapshot(name, rev or WORKTREE, record.commit_id or commit, manifest,
-                            SnapshotSearcher(self.store, manifest), record.manifest)
+                            SnapshotSearcher(self.store, manifest, self.max_filesize),
+                            record.manifest)
         raise RepositoryError(f"the index of {rev or WORKTREE} keeps changing; try again")
 
     # --- semantic layer ---

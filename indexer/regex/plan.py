@@ -12,7 +12,7 @@ the long s `ſ`, which RE2 folds to `s` but which does not lower-case to it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from indexer.regex.syntax import (
@@ -36,11 +36,28 @@ MAX_CLASS = 100  # classes with more characters than this are treated as "any ch
 # --- trigram queries: immutable boolean trees ------------------------------------------------
 
 
+# Bounds on a query's breadth, so that planning stays linear in the pattern's size (a 100 kB
+# literal once planned in minutes: every AND step copied and searched all the terms so far).
+# Dropping AND terms only widens the plan; an OR that grows too wide becomes ALL. Either way
+# the plan stays sound, and a few dozen trigrams select as well as thousands.
+MAX_AND = 64
+MAX_OR = 64
+
+
 @dataclass(frozen=True, slots=True)
 class Query:
     op: str  # "all", "none", "and", "or", "tri" (3 chars), "pair" (2 chars: any trigram holding it)
     args: tuple[Query, ...] = ()
     text: str = ""
+    # Computed once: queries are deduplicated by hash, and a nested query's hash would
+    # otherwise be recomputed from its whole tree at every lookup.
+    _hash: int = field(default=0, init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.op, self.args, self.text)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def __str__(self) -> str:
         if self.op in ("all", "none"):
@@ -55,18 +72,28 @@ ALL = Query("all")
 NONE = Query("none")
 
 
+def _merged(op: str, a: Query, b: Query, cap: int) -> list[Query] | None:
+    """The distinct terms of `a op b`, flattened; None when there are more than `cap`."""
+    seen: dict[Query, None] = {}
+    for q in (a, b):
+        for sub in q.args if q.op == op else (q,):
+            seen[sub] = None
+            if len(seen) > cap:
+                return None
+    return list(seen)
+
+
 def q_and(a: Query, b: Query) -> Query:
     if a.op == "none" or b.op == "none":
         return NONE
     if a.op == "all":
         return b
-    if b.op == "all":
-        return a
-    args: list[Query] = []
-    for q in (a, b):
-        for sub in q.args if q.op == "and" else (q,):
-            if sub not in args:
-                args.append(sub)
+    if b.op == "all" or (a.op == "and" and len(a.args) >= MAX_AND):
+        return a  # (full: what b adds would be dropped)
+    args = _merged("and", a, b, MAX_AND)
+    if args is None:  # keep the first terms: fewer conjuncts only widen the plan
+        args = list(dict.fromkeys(
+            sub for q in (a, b) for sub in (q.args if q.op == "and" else (q,))))[:MAX_AND]
     return args[0] if len(args) == 1 else Query("and", tuple(args))
 
 
@@ -77,11 +104,9 @@ def q_or(a: Query, b: Query) -> Query:
         return b
     if b.op == "none":
         return a
-    args: list[Query] = []
-    for q in (a, b):
-        for sub in q.args if q.op == "or" else (q,):
-            if sub not in args:
-                args.append(sub)
+    args = _merged("or", a, b, MAX_OR)
+    if args is None:  # too many alternatives to be worth a lookup: any document
+        return ALL
     return args[0] if len(args) == 1 else Query("or", tuple(args))
 
 
@@ -279,6 +304,43 @@ def _alternate(x: Info, y: Info) -> Info:
     return xy
 
 
+LONG_RUN = 8  # literal characters in a row analysed in one step (`_literal_run`)
+
+
+def _literal_run(head: list[frozenset[str] | None], tail: list[frozenset[str] | None]) -> Info:
+    """What a long run of literal characters requires, in one pass: the trigrams of its first
+    windows (`head`: the sets of variants of its first characters; None where a character has
+    no one-character spelling), its first two characters as prefixes and its last two
+    (`tail`) as suffixes. Character by character, each step's sets and queries cost a few
+    dozen microseconds: a 100 kB literal took seconds."""
+    terms: dict[Query, None] = {}
+    for i in range(len(head) - 2):
+        a, b, c = head[i], head[i + 1], head[i + 2]
+        if a is None or b is None or c is None or len(a) * len(b) * len(c) > MAX_OR:
+            continue  # too many spellings to list: this window says nothing
+        alt = NONE
+        for x in sorted(a):
+            for y in sorted(b):
+                for z in sorted(c):
+                    alt = q_or(alt, Query("tri", text=x + y + z))
+        terms[alt] = None
+        if len(terms) >= MAX_AND:
+            break
+    match = ALL
+    for term in terms:
+        match = q_and(match, term)
+    prefix = suffix = {""}  # "" : nothing known
+    if head[0] is not None and head[1] is not None:
+        prefix = _cross(set(head[0]), set(head[1]))
+    if tail[0] is not None and tail[1] is not None:
+        suffix = _cross(set(tail[0]), set(tail[1]))
+    if len(prefix) > MAX_SET:
+        prefix = {""}
+    if len(suffix) > MAX_SET:
+        suffix = {""}
+    return Info(False, None, prefix, suffix, match)
+
+
 class _Analyzer:
     def __init__(self, lowered: bool) -> None:
         self.lowered = lowered  # plan against the lower-cased field
@@ -319,9 +381,14 @@ class _Analyzer:
             return self.analyze(node.node)
         if isinstance(node, Concat):
             info = _empty_string()
+            run: list[Literal] = []  # consecutive literal characters, analysed at once
             for sub in node.nodes:
+                if isinstance(sub, Literal):
+                    run.append(sub)
+                    continue
+                info = self._flush_run(info, run)
                 info = _concat(info, self.analyze(sub))
-            return info
+            return self._flush_run(info, run)
         if isinstance(node, Alternate):
             info = self.analyze(node.nodes[0])
             for sub in node.nodes[1:]:
@@ -330,6 +397,18 @@ class _Analyzer:
         if isinstance(node, Repeat):
             return self.repeat(node)
         raise TypeError(f"unknown node {node!r}")
+
+    def _flush_run(self, info: Info, run: list[Literal]) -> Info:
+        """`info` followed by the literal characters of `run` (emptied)."""
+        if len(run) < LONG_RUN:
+            for lit in run:
+                info = _concat(info, self.analyze(lit))
+        else:
+            # Only the characters the summary uses are looked at (case variants cost ~8 µs).
+            head = [self.chars(lit) for lit in run[:MAX_AND + 2]]
+            info = _concat(info, _literal_run(head, [self.chars(lit) for lit in run[-2:]]))
+        run.clear()
+        return info
 
     def repeat(self, node: Repeat) -> Info:
         if node.min == 0:

@@ -9,6 +9,7 @@ search for that, and run the whole pattern only on the lines where it occurs.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import NamedTuple
 
 from indexer.regex.syntax import Alternate, Assertion, Concat, Group, Literal, Node, Repeat
@@ -37,6 +38,7 @@ def required_literal(node: Node) -> Run | None:
     return best
 
 
+@cache  # a long literal ranks the same few characters many times over
 def _rank(lit: Literal) -> int:
     byte = lit.char.encode("utf-8")[0]
     # A folded letter is found in two cases: count both.

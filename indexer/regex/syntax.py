@@ -8,12 +8,23 @@ with a position in the user's pattern, and lets us follow ripgrep where RE2 diff
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 from indexer.errors import PatternError
 
 MAX_CODEPOINT = 0x10FFFF
 MAX_REPEAT = 1000  # RE2's own limit on counted repetition
+# Refused before any work: planning and compiling cost time in proportion to a pattern's size
+# (about 4 µs a character here), and a request must not stall the server. ripgrep's own limits
+# are on the compiled program (--regex-size-limit) and on nesting (250, its wrapping group
+# included); ours are on the text, and the nesting as ripgrep counts it.
+MAX_PATTERN_CHARS = 256 * 1024
+NEST_LIMIT = 250
+
+# The parser, the planner and the translator recurse once or a few times per level of
+# nesting: the nesting limit keeps them far below this.
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
 
 
 # --- AST --------------------------------------------------------------------------------------
@@ -40,6 +51,7 @@ class CharClass:
     items: tuple[ClassItem, ...]
     negated: bool
     fold: bool
+    depth: int = 0  # bracketed: 1 plus the classes and set operations nested in it
 
     def small_set(self, limit: int) -> frozenset[str] | None:
         """The characters this class matches, if positive, made of ranges and at most `limit`."""
@@ -148,6 +160,7 @@ class _Parser:
         self.has_upper = False
         self.captures = 0
         self.newline_at: int | None = None
+        self.depth = 0  # open groups and classes
 
     # --- helpers ---
     def error(self, message: str, pos: int | None = None) -> PatternError:
@@ -172,10 +185,25 @@ class _Parser:
                 return
 
     # --- grammar ---
+    def enter(self, start: int) -> None:
+        """One more open group or class: refused past ripgrep's nesting limit (which counts
+        the group ripgrep wraps every pattern in) before the recursion goes deeper."""
+        self.depth += 1
+        if self.depth >= NEST_LIMIT:
+            raise self.error(f"exceed the maximum number of nested parentheses/brackets "
+                             f"({NEST_LIMIT})", start)
+
     def parse(self) -> ParsedPattern:
+        if len(self.p) > MAX_PATTERN_CHARS:
+            raise PatternError(
+                f"the pattern is {len(self.p):,} characters long, over the limit of "
+                f"{MAX_PATTERN_CHARS:,} characters", self.p, MAX_PATTERN_CHARS)
         node = self.parse_alternation()
         if not self.eof():
             raise self.error("unopened group: ')' without a matching '('")
+        if _nesting(node) >= NEST_LIMIT:  # as ripgrep counts: its wrapping group is one more
+            raise self.error(f"exceed the maximum number of nested parentheses/brackets "
+                             f"({NEST_LIMIT})", 0)
         return ParsedPattern(node, self.has_upper, self.captures, self.newline_at)
 
     def parse_alternation(self) -> Node:
@@ -343,10 +371,12 @@ class _Parser:
                         raise self.error(f"unrecognized flag {ch!r}", self.i - 1)
         if capture:
             self.captures += 1
+        self.enter(start)
         node = self.parse_alternation()
         if self.peek() != ")":
             raise self.error("unclosed group", start)
         self.i += 1
+        self.depth -= 1
         self.flags = outer_flags
         return Group(node, capture, name)
 
@@ -479,7 +509,7 @@ class _Parser:
         if (not negated and len(items) == 1 and items[0].named is None
                 and items[0].lo == items[0].hi == 10 and self.newline_at is None):
             self.newline_at = start
-        return CharClass(tuple(items), negated, self.flags.fold)
+        return CharClass(tuple(items), negated, self.flags.fold, 1)
 
     def parse_class_atom(self, class_start: int) -> int | ClassItem:
         c = self.p[self.i]
@@ -499,6 +529,25 @@ class _Parser:
                 item = ClassItem(named=item.named, negated_named=not item.negated_named)
             return item
         return self.parse_escaped_codepoint(c, start)
+
+
+def _nesting(root: Node) -> int:
+    """The depth of `root` as ripgrep's parser counts it against its nesting limit: groups,
+    repetitions, alternations, concatenations and bracketed classes (with what nests inside
+    them) each add a level. Iterative: the tree may be deep."""
+    deepest = 0
+    stack: list[tuple[Node, int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, CharClass):
+            deepest = max(deepest, depth + node.depth)
+        elif isinstance(node, Group | Repeat):
+            stack.append((node.node, depth + 1))
+        elif isinstance(node, Concat | Alternate):
+            stack.extend((child, depth + 1) for child in node.nodes)
+        else:
+            deepest = max(deepest, depth)
+    return deepest
 
 
 def parse(pattern: str, *, fold: bool = False) -> ParsedPattern:

@@ -103,11 +103,27 @@ class Catalog:
         return first
 
     def add_blobs(self, records: Iterable[BlobRecord]) -> None:
+        """Store new blobs. A record with the number of a blob already stored under its id
+        replaces it (a file once skipped as too large, stored now that a larger cap asks
+        for it); any other record for a stored id is ignored."""
         with self.transaction():
             self.db.executemany(
-                "INSERT OR IGNORE INTO blobs VALUES(?,?,?,?,?,?,?)",
+                "INSERT INTO blobs VALUES(?,?,?,?,?,?,?) ON CONFLICT(oid) DO UPDATE SET "
+                "size=excluded.size, kind=excluded.kind, pack=excluded.pack, "
+                "offset=excluded.offset, length=excluded.length "
+                "WHERE blobs.blob_no=excluded.blob_no",
                 [(r.blob_no, r.oid, r.size, r.kind, r.pack, r.offset, r.length)
                  for r in records])
+
+    def oids_of(self, blob_nos: Sequence[int]) -> dict[int, str]:
+        """blob number -> blob id, for the numbers stored."""
+        found: dict[int, str] = {}
+        for start in range(0, len(blob_nos), 500):
+            batch = list(blob_nos[start:start + 500])
+            marks = ",".join("?" * len(batch))
+            found.update(self.db.execute(
+                f"SELECT blob_no, oid FROM blobs WHERE blob_no IN ({marks})", batch))
+        return found
 
     # --- snapshots ---
     def snapshot(self, name: str) -> SnapshotRecord | None:
