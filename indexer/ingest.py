@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat as stat_mod
 import threading
 import time
 from bisect import bisect_left
@@ -30,6 +31,7 @@ from indexer.repo import (
     decode_path,
     git_blob_id,
 )
+from indexer.safe_paths import lstat_beneath
 from indexer.store.catalog import BlobRecord
 from indexer.store.content import DEFAULT_MAX_FILESIZE, BlobKind, prepare_content
 from indexer.store.index_store import IndexStore
@@ -213,7 +215,8 @@ class WorktreeScan:
         else:
             data = self.repo.read_worktree_file(path)
             if data is None:
-                if not (self.repo.root / path).is_symlink():
+                st = lstat_beneath(self.repo.root, path)
+                if st is None or not stat_mod.S_ISLNK(st.st_mode):
                     self.vanished += 1
                 return None
             oid = git_blob_id(data)

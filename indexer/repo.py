@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.errors import RepositoryError
+from indexer.safe_paths import lstat_beneath, read_regular
 
 WORKTREE = "worktree"  # the revision name of the working tree snapshot
 MODE_SYMLINK = "120000"
@@ -229,19 +230,14 @@ class GitRepo:
                                        fields[7].decode(), original)
 
     def read_worktree_file(self, path: str) -> bytes | None:
-        """The bytes of a working-tree file, or None if it vanished or is not a regular file."""
-        full = self.root / path
-        try:
-            if full.is_symlink() or not full.is_file():
-                return None
-            return full.read_bytes()
-        except (FileNotFoundError, NotADirectoryError, PermissionError, IsADirectoryError):
-            return None
+        """The bytes of a working-tree file, or None if it vanished, is not a regular file, or
+        is reached through a symlink (a symlinked parent directory included: never read
+        outside the repository)."""
+        return read_regular(self.root, path)
 
     def stat_worktree_file(self, path: str) -> DirtyFile | None:
-        try:
-            st = os.lstat(self.root / path)
-        except OSError:
+        st = lstat_beneath(self.root, path)
+        if st is None:
             return None
         return DirtyFile(path, st.st_size, st.st_mtime_ns, st.st_ino)
 
