@@ -37,6 +37,9 @@ def git_blob_id(data: bytes) -> str:
     return h.hexdigest()
 
 
+MAX_REV_LENGTH = 1024  # git's own ref names are far shorter
+
+
 @dataclass(frozen=True, slots=True)
 class TreeEntry:
     path: str
@@ -103,8 +106,11 @@ class GitRepo:
 
     def resolve(self, rev: str) -> str:
         """The commit id `rev` names, or a RepositoryError naming it and similar refs."""
-        if not rev or rev.startswith("-"):
-            raise RepositoryError(f"invalid revision {rev!r}")
+        if not rev or rev.startswith("-") or len(rev) > MAX_REV_LENGTH or any(
+                c < " " or c == "\x7f" for c in rev):
+            # NUL would fail the subprocess call itself; control characters and options are
+            # never revisions
+            raise RepositoryError(f"invalid revision {rev[:80]!r}")
         proc = self.git("rev-parse", "--verify", "--quiet", "--end-of-options",
                         f"{rev}^{{commit}}", check=False)
         commit = proc.stdout.decode().strip()

@@ -87,7 +87,7 @@ def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place 
             ls.buffers[uri] = False
         try:
             found = ls.repo_of_path(uri_to_path(uri))
-        except ValueError:
+        except (ValueError, OSError):
             return
         if found is not None:
             found[0].mark_dirty(found[1])  # searched from disk until the re-index is done

@@ -89,6 +89,33 @@ class Params:
             raise self.error(f"'{key}' must be a list of integers")
         return list(value)
 
+    def position(self, value: Any, key: str) -> tuple[int, int]:
+        """An LSP Position {line, character}: non-negative integers within LSP's uinteger."""
+        if not isinstance(value, dict):
+            raise self.error(f"'{key}' must be a position {{line, character}}, got "
+                             f"{_json_type(value)}")
+        out = []
+        for field in ("line", "character"):
+            n = value.get(field)
+            if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_UINTEGER:
+                raise self.error(f"'{key}.{field}' must be an integer between 0 and "
+                                 f"{MAX_UINTEGER}, got {_json_type(n)}")
+            out.append(n)
+        return out[0], out[1]
+
+    def range(self, value: Any, key: str) -> tuple[tuple[int, int], tuple[int, int]]:
+        """An LSP Range {start, end}, start not after end."""
+        if not isinstance(value, dict):
+            raise self.error(f"'{key}' must be a range {{start, end}}, got {_json_type(value)}")
+        start = self.position(value.get("start"), f"{key}.start")
+        end = self.position(value.get("end"), f"{key}.end")
+        if end < start:
+            raise self.error(f"'{key}' ends before it starts")
+        return start, end
+
+
+MAX_UINTEGER = 2 ** 31 - 1  # LSP's uinteger
+
 
 def _json_type(value: Any) -> str:
     if value is None:

@@ -203,6 +203,11 @@ class CodeloupeProtocol(LanguageServerProtocol):
         """Results go out as plain JSON: pygls would first walk the whole result with cattrs
         (tens of milliseconds for a large one, on the event loop). LSP types inside are still
         converted, lazily, by `json.dumps`'s default hook."""
+        if error is not None and isinstance(getattr(error, "data", None), dict) and \
+                "traceback" in error.data:
+            # pygls puts the server's traceback in InternalError's data: it goes to the log
+            # (pygls logged it already), never to the client
+            error.data = None
         with self._early_lock:
             if self._early.pop(msg_id, False):  # its worker has answered it
                 return
@@ -532,6 +537,8 @@ class CodeloupeServer(LanguageServer):
         repo.debounce_handle = self.loop.call_at(when, fire)
 
     def repo_of_path(self, path: Path) -> tuple[Repo, str] | None:
+        if "\0" in str(path):
+            return None
         for candidate in (path, Path(os.path.realpath(path))):
             for root, repo in list(self.repos.items()):
                 try:
@@ -664,17 +671,18 @@ class CodeloupeServer(LanguageServer):
         """(loop) The open documents, by repository, with their current text."""
         out: dict[Path, list[Buffer]] = {}
         for uri, dirty in list(self.buffers.items()):
+            # One document that cannot be placed (a hostile URI, say) is left out: it must
+            # never fail the request of another.
             try:
                 path = uri_to_path(uri)
-                doc = self.workspace.get_text_document(uri)
-                text = doc.source
-            except Exception:
-                continue
-            found = self.repo_of_path(path)
-            if found is None:
-                continue
-            repo, rel = found
-            out.setdefault(repo.root, []).append(Buffer.of_text(uri, rel, text, dirty))
+                found = self.repo_of_path(path)
+                if found is None:
+                    continue
+                text = self.workspace.get_text_document(uri).source
+                repo, rel = found
+                out.setdefault(repo.root, []).append(Buffer.of_text(uri, rel, text, dirty))
+            except Exception as exc:
+                logger.debug("open document %.200r left out: %s", uri, exc)
         return out
 
     # --- shutdown ------------------------------------------------------------------------
