@@ -47,6 +47,10 @@ class Cancelled(CodeloupeError):
     """Indexing was cancelled; the previous snapshot is still the visible one."""
 
 
+class TimeLimitExceeded(Cancelled):
+    """Work stopped by its time limit (not by whoever asked for it)."""
+
+
 class ForegroundGate:
     """Foreground work (a request someone waits for) marks itself active here; background
     work whose CancelToken yields to the gate pauses at its next check while a young one is
@@ -88,9 +92,13 @@ class CancelToken:
     """Cancels long work at its next `check()`; a token given a ForegroundGate also pauses
     there while foreground work is active."""
 
-    def __init__(self, yield_to: ForegroundGate | None = None) -> None:
+    def __init__(self, yield_to: ForegroundGate | None = None,
+                 time_limit_s: float | None = None) -> None:
         self._event = threading.Event()
         self._gate = yield_to
+        self.time_limit_s = time_limit_s
+        # a server-side time limit: the work itself stops at its next check after this
+        self.deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
 
     def cancel(self) -> None:
         self._event.set()
@@ -102,6 +110,9 @@ class CancelToken:
     def check(self) -> None:
         if self._event.is_set():
             raise Cancelled("indexing cancelled; the previous index is unchanged")
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            self._event.set()
+            raise TimeLimitExceeded(f"stopped after the time limit of {self.time_limit_s:g} s")
         if self._gate is not None:
             self._gate.pause_while_active()
 

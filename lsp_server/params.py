@@ -21,6 +21,13 @@ def invalid(method: str, message: str) -> JsonRpcInvalidParams:
     return JsonRpcInvalidParams(message=f"{method}: {message}")
 
 
+# Bounds on what one request may ask for: far above any real use, far below what would hold
+# a worker for long (a 10 MB pattern, a 1 MB glob).
+MAX_STRING = 100_000  # a pattern, a question, a task (characters)
+MAX_ITEM = 4096  # one glob, path or URI in a list (PATH_MAX)
+MAX_LIST = 10_000  # items in one list
+
+
 class Params:
     def __init__(self, method: str, raw: Any) -> None:
         if raw is None:
@@ -37,7 +44,7 @@ class Params:
         return self.raw.get(key) is not None
 
     def string(self, key: str, default: str | None = None, *, required: bool = False,
-               allow_empty: bool = True) -> str | None:
+               allow_empty: bool = True, max_length: int | None = MAX_STRING) -> str | None:
         value = self.raw.get(key)
         if value is None:
             if required:
@@ -47,6 +54,9 @@ class Params:
             raise self.error(f"'{key}' must be a string, got {_json_type(value)}")
         if not allow_empty and not value:
             raise self.error(f"'{key}' must not be empty")
+        if max_length is not None and len(value) > max_length:
+            raise self.error(f"'{key}' is {len(value):,} characters long; at most "
+                             f"{max_length:,} are accepted")
         return value
 
     def boolean(self, key: str, default: bool = False) -> bool:
@@ -78,6 +88,12 @@ class Params:
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.error(f"'{key}' must be a list of strings")
+        if len(value) > MAX_LIST:
+            raise self.error(f"'{key}' holds {len(value):,} items; at most {MAX_LIST:,}")
+        long = next((v for v in value if len(v) > MAX_ITEM), None)
+        if long is not None:
+            raise self.error(f"'{key}' holds an item {len(long):,} characters long; at most "
+                             f"{MAX_ITEM:,}")
         return list(value)
 
     def integers(self, key: str) -> list[int]:

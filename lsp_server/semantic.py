@@ -66,7 +66,7 @@ def register(ls) -> None:  # noqa: ANN001 - the CodeloupeServer
             return {"rev": rev or WORKTREE, "embedded": min(embedded, default=1.0),
                     "notes": notes, "results": results[:k]}
 
-        return await ls.in_thread(work)
+        return await ls.in_thread(work, heavy=True)
 
     @ls.feature("codeloupe/context")
     async def codeloupe_context(ls, raw: Any) -> dict[str, Any]:  # noqa: ANN001
@@ -117,4 +117,4 @@ def register(ls) -> None:  # noqa: ANN001 - the CodeloupeServer
                 raise RequestFailed(message=f"{p.method}: {exc}") from None
             return {**pack.to_dict(), "folder": target.folder.uri}
 
-        return await ls.in_thread(work)
+        return await ls.in_thread(work, heavy=True)

@@ -50,7 +50,7 @@ from pygls.protocol import (
 )
 
 from indexer.errors import CodeloupeError, IndexBusyError, PatternError, RepositoryError
-from indexer.ingest import Cancelled, CancelToken, ForegroundGate
+from indexer.ingest import Cancelled, CancelToken, ForegroundGate, TimeLimitExceeded
 from indexer.repo import WORKTREE
 from indexer.workspace import Snapshot
 from lsp_server import repos as repos_mod
@@ -83,6 +83,22 @@ BACKGROUND_NICENESS = 10  # indexing threads (the engine's worker processes are 
 # A request releases and retakes the GIL a dozen times (I/O, SQLite, locks); each time an
 # indexing thread holds it, Python makes the request wait up to this long (default 5 ms).
 SWITCH_INTERVAL = 0.001
+HEAVY_WORKERS = 2  # searches, asks and contexts running at once (2 cores here)
+HEAVY_QUEUE = 32  # more waiting than this: refused (RequestFailed) instead of queued
+DEFAULT_TIME_LIMIT_S = 60.0
+TIME_LIMIT_GRACE_S = 0.5  # the loop answers this long after the deadline, if the worker has not
+
+
+def request_time_limit() -> float:
+    """The server-side limit of one request, in seconds: CODELOUPE_REQUEST_TIME_LIMIT_S."""
+    raw = os.environ.get("CODELOUPE_REQUEST_TIME_LIMIT_S")
+    try:
+        value = float(raw) if raw else DEFAULT_TIME_LIMIT_S
+    except ValueError:
+        logger.warning("CODELOUPE_REQUEST_TIME_LIMIT_S=%r is not a number; using %g s", raw,
+                       DEFAULT_TIME_LIMIT_S)
+        return DEFAULT_TIME_LIMIT_S
+    return value if value > 0 else DEFAULT_TIME_LIMIT_S
 PIPE_BYTES = 1 << 20  # stdout pipe capacity asked for (Linux' default ceiling)
 
 
@@ -276,6 +292,11 @@ class CodeloupeServer(LanguageServer):
         self.cancel_tokens: weakref.WeakSet[CancelToken] = weakref.WeakSet()
         self.closing = threading.Event()
         self.request_pool = ThreadPoolExecutor(4, thread_name_prefix="codeloupe-request")
+        # search, ask, context: their own workers, so they never hold up the cheap requests
+        self.heavy_pool = ThreadPoolExecutor(HEAVY_WORKERS, thread_name_prefix="codeloupe-heavy")
+        self.heavy_waiting = 0  # heavy requests submitted and not started (loop increments)
+        self.heavy_lock = threading.Lock()
+        self.time_limit_s = request_time_limit()
         self.foreground = ForegroundGate()
         self.index_pool = ThreadPoolExecutor(3, thread_name_prefix="codeloupe-index",
                                              initializer=_background_thread)
@@ -343,23 +364,34 @@ class CodeloupeServer(LanguageServer):
             return False
         return bool(window is not None and window.work_done_progress)
 
-    def new_cancel_token(self, background: bool = False) -> CancelToken:
+    def new_cancel_token(self, background: bool = False,
+                         time_limit_s: float | None = None) -> CancelToken:
         """A token for a request, or for background work (`background`: it also yields to
         requests in flight, see ForegroundGate)."""
-        token = CancelToken(self.foreground if background else None)
+        token = CancelToken(self.foreground if background else None, time_limit_s)
         if self.closing.is_set():
             token.cancel()
         self.cancel_tokens.add(token)
         return token
 
     async def in_thread(self, fn: Callable[..., Any], *args: Any,
-                        pool: ThreadPoolExecutor | None = None) -> Any:
-        """Run `fn(cancel, *args)` in a worker; a cancelled request cancels the token."""
+                        pool: ThreadPoolExecutor | None = None, heavy: bool = False) -> Any:
+        """Run `fn(cancel, *args)` in a worker; a cancelled request cancels the token.
+
+        A request (no `pool`) runs under the server's time limit: its token stops the work
+        at the next check past the deadline, and the client gets RequestFailed by then even
+        if the work has not reached a check. `heavy` requests (search, ask, context) wait for
+        a worker of their own bounded pool, so that however many of them are in flight,
+        symbols, status and document sync are answered from `request_pool`."""
         if self.closing.is_set():
             raise RequestFailed(message="the server is shutting down")
         if self.loop is None:  # a request before `initialized`: start opening folders now
             self.start(asyncio.get_running_loop())
-        cancel = self.new_cancel_token()
+        limit = self.time_limit_s if pool is None else None
+        if heavy and self.heavy_waiting >= HEAVY_QUEUE:
+            raise RequestFailed(message=f"the server is busy: {self.heavy_waiting} searches "
+                                "are waiting; try again when they finish")
+        cancel = self.new_cancel_token(time_limit_s=limit)
         protocol = self.protocol
         msg_id = protocol._ctx_msg_id.get()  # set by pygls in a request's task...
         if protocol._request_futures.get(msg_id) is asyncio.current_task() and \
@@ -368,15 +400,37 @@ class CodeloupeServer(LanguageServer):
         else:
             answer = fn
         if pool is None:  # a request: background work pauses while it runs
-            future = self.request_pool.submit(_in_foreground, self.foreground, answer,
-                                              cancel, *args)
+            if heavy:
+                with self.heavy_lock:
+                    self.heavy_waiting += 1
+                future = self.heavy_pool.submit(self._heavy_started, answer, cancel, *args)
+            else:
+                future = self.request_pool.submit(_in_foreground, self.foreground, answer,
+                                                  cancel, *args)
         else:
             future = pool.submit(_guarded, answer, cancel, *args)
         try:
-            return await asyncio.wrap_future(future)
+            if limit is None:
+                return await asyncio.wrap_future(future)
+            # the worker's own check answers a moment before this does
+            done, _ = await asyncio.wait([asyncio.wrap_future(future)],
+                                         timeout=limit + TIME_LIMIT_GRACE_S)
+            if done:
+                return done.pop().result()
+            cancel.cancel()
+            logger.warning("a request passed the time limit of %g s without reaching a "
+                           "check; answered, its worker stops at its next check", limit)
+            raise RequestFailed(message=f"stopped after the time limit of {limit:g} s "
+                                "(CODELOUPE_REQUEST_TIME_LIMIT_S)")
         except asyncio.CancelledError:
             cancel.cancel()
             raise
+
+    def _heavy_started(self, fn: Callable[..., Any], cancel: CancelToken, *args: Any) -> Any:
+        """(heavy worker) A heavy request leaves the queue and runs."""
+        with self.heavy_lock:
+            self.heavy_waiting -= 1
+        return _in_foreground(self.foreground, fn, cancel, *args)
 
     async def in_thread_json(self, fn: Callable[..., Any], *args: Any,
                              pool: ThreadPoolExecutor | None = None) -> RawJSON:
@@ -707,6 +761,7 @@ class CodeloupeServer(LanguageServer):
                 repo.watcher.stop()
                 repo.watcher = None
         self.request_pool.shutdown(wait=True, cancel_futures=True)
+        self.heavy_pool.shutdown(wait=True, cancel_futures=True)
         self.index_pool.shutdown(wait=True, cancel_futures=True)
         for repo in repos:
             try:
@@ -825,9 +880,12 @@ def _answered_by_worker(protocol: CodeloupeProtocol, msg_id: Any, fn: Callable[.
 def _guarded(fn: Callable[..., Any], cancel: CancelToken, *args: Any) -> Any:
     """Run a worker and turn engine errors into JSON-RPC errors."""
     try:
+        cancel.check()  # cancelled or past its time limit while it waited for a worker
         return fn(cancel, *args)
     except JsonRpcException:
         raise
+    except TimeLimitExceeded as exc:
+        raise RequestFailed(message=f"{exc} (CODELOUPE_REQUEST_TIME_LIMIT_S)") from None
     except (Cancelled, InterruptedError):
         raise JsonRpcRequestCancelled(message="request cancelled") from None
     except PatternError as exc:
