@@ -103,6 +103,12 @@ class CancelToken:
     def cancel(self) -> None:
         self._event.set()
 
+    def restart_clock(self) -> None:
+        """The time limit counts from now (after work that is not the request's own, such as
+        bringing the index up to date first)."""
+        if self.time_limit_s is not None:
+            self.deadline = time.monotonic() + self.time_limit_s
+
     @property
     def cancelled(self) -> bool:
         return self._event.is_set()

@@ -6,9 +6,28 @@ JSON-RPC InvalidParams error whose message names the method and the field.
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Any
 
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+
+logger = logging.getLogger("codeloupe.lsp")
+DEFAULT_TIME_LIMIT_S = 60.0
+TIME_LIMIT_ENV = "CODELOUPE_REQUEST_TIME_LIMIT_S"
+
+
+def request_time_limit() -> float:
+    """The server-side limit of one request or tool call, in seconds (language server and MCP):
+    CODELOUPE_REQUEST_TIME_LIMIT_S, else 60."""
+    raw = os.environ.get(TIME_LIMIT_ENV)
+    try:
+        value = float(raw) if raw else DEFAULT_TIME_LIMIT_S
+    except ValueError:
+        logger.warning("%s=%r is not a number; using %g s", TIME_LIMIT_ENV, raw,
+                       DEFAULT_TIME_LIMIT_S)
+        return DEFAULT_TIME_LIMIT_S
+    return value if value > 0 else DEFAULT_TIME_LIMIT_S
 
 
 class RequestFailed(JsonRpcException):

@@ -55,7 +55,7 @@ from indexer.repo import WORKTREE
 from indexer.workspace import Snapshot
 from lsp_server import repos as repos_mod
 from lsp_server.overlay import Buffer
-from lsp_server.params import RequestFailed, invalid
+from lsp_server.params import RequestFailed, invalid, request_time_limit
 from lsp_server.positions import UTF16, choose_encoding, to_path, uri_to_path
 from lsp_server.repos import Folder, Repo, index_repo
 from lsp_server.search import Target
@@ -85,20 +85,7 @@ BACKGROUND_NICENESS = 10  # indexing threads (the engine's worker processes are 
 SWITCH_INTERVAL = 0.001
 HEAVY_WORKERS = 2  # searches, asks and contexts running at once (2 cores here)
 HEAVY_QUEUE = 32  # more waiting than this: refused (RequestFailed) instead of queued
-DEFAULT_TIME_LIMIT_S = 60.0
 TIME_LIMIT_GRACE_S = 0.5  # the loop answers this long after the deadline, if the worker has not
-
-
-def request_time_limit() -> float:
-    """The server-side limit of one request, in seconds: CODELOUPE_REQUEST_TIME_LIMIT_S."""
-    raw = os.environ.get("CODELOUPE_REQUEST_TIME_LIMIT_S")
-    try:
-        value = float(raw) if raw else DEFAULT_TIME_LIMIT_S
-    except ValueError:
-        logger.warning("CODELOUPE_REQUEST_TIME_LIMIT_S=%r is not a number; using %g s", raw,
-                       DEFAULT_TIME_LIMIT_S)
-        return DEFAULT_TIME_LIMIT_S
-    return value if value > 0 else DEFAULT_TIME_LIMIT_S
 PIPE_BYTES = 1 << 20  # stdout pipe capacity asked for (Linux' default ceiling)
 
 

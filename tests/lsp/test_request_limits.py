@@ -95,3 +95,37 @@ async def test_the_time_limit_stops_the_work(big_repo: Path, tmp_path: Path,
         assert [r["path"] for r in small["results"]] == ["src/app.py"]
     finally:
         assert await stop_session(session) == 0
+
+
+@pytest.mark.asyncio
+async def test_mcp_tools_have_the_time_limit_too(big_repo: Path, tmp_path: Path) -> None:
+    """A tool call that runs past the limit is stopped (a tool error saying so), and the next
+    call, which waits for the same lock, is answered at once."""
+    import sys
+
+    from mcp import ClientSession, StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    env = {"CODELOUPE_INDEX_DIR": str(tmp_path / "index"), "CODELOUPE_DAEMON": "off",
+           "CODELOUPE_REQUEST_TIME_LIMIT_S": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    params = StdioServerParameters(command=sys.executable,
+                                   args=["-m", "indexer", "mcp", "--repo", str(big_repo)],
+                                   env=env, cwd=str(big_repo))
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as client:
+        await asyncio.wait_for(client.initialize(), 60)
+        warm = await asyncio.wait_for(client.call_tool("symbols", {"query": "getTextSize"}), 120)
+        assert not warm.is_error, warm.content
+        started = time.monotonic()
+        # every line of logs/ matches and is dropped by the scope: 3 s of work unlimited
+        slow = await asyncio.wait_for(client.call_tool(
+            "search", {"query": "\\w", "regex": True, "case": "ignore", "context": 2,
+                       "paths": ["src"], "limit": 10}), 30)
+        took = time.monotonic() - started
+        assert slow.is_error and "time limit" in slow.content[0].text, slow.content
+        assert took < 3.0, took
+        started = time.monotonic()
+        quick = await asyncio.wait_for(client.call_tool("symbols", {"query": "getTextSize"}), 30)
+        assert not quick.is_error and "getTextSize" in quick.content[0].text
+        assert time.monotonic() - started < 2.0
+        huge = await client.call_tool("search", {"query": "x" * 200_000})
+        assert huge.is_error and "traceback" not in huge.content[0].text.lower()
