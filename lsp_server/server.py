@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import posixpath
+import re
 import stat
 import sys
 import threading
@@ -39,7 +40,7 @@ from pygls.exceptions import (
     JsonRpcInvalidParams,
     JsonRpcRequestCancelled,
 )
-from pygls.io_ import StdoutWriter, run_async
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import (
     JsonRPCNotification,
@@ -299,9 +300,8 @@ class CodeloupeServer(LanguageServer):
         self.protocol.set_writer(ThreadSafeWriter(StdoutWriter(out)))
         reader = _ChunkedStdin(stdin or sys.stdin.buffer, self.thread_pool)
         try:
-            asyncio.run(run_async(stop_event=self._stop_event, reader=reader,
-                                  protocol=self.protocol, logger=logger,
-                                  error_handler=self.report_server_error))
+            asyncio.run(read_messages(self._stop_event, reader, self.protocol,
+                                      self.report_server_error))
         except BrokenPipeError:
             logger.error("the connection to the client is lost; shutting down")
         except (KeyboardInterrupt, SystemExit):
@@ -767,6 +767,55 @@ def _widen_pipe(stream: Any) -> None:
             fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
+MAX_MESSAGE_BYTES = 64 << 20  # a larger Content-Length is refused, not waited for
+MAX_HEADER_LINE = 1 << 16  # a longer header line is dropped in pieces
+_CONTENT_LENGTH = re.compile(rb"^Content-Length: (\d+)\r\n$")
+
+
+async def read_messages(stop_event: threading.Event, reader: _ChunkedStdin,
+                        protocol: CodeloupeProtocol,
+                        error_handler: Callable[[Exception, type], Any]) -> None:
+    """pygls' message loop (`pygls.io_.run_async`), hardened against a hostile peer: a
+    Content-Length over MAX_MESSAGE_BYTES is ignored (pygls would wait for that many bytes,
+    swallowing every later message), and a body that is not JSON is answered with Parse
+    error (-32700), as JSON-RPC asks, instead of only logged."""
+    content_length = 0
+    while not stop_event.is_set():
+        header = await reader.readline()
+        if not header:
+            break
+        if not content_length:
+            match = _CONTENT_LENGTH.fullmatch(header)
+            if match:
+                content_length = int(match.group(1))
+                if content_length > MAX_MESSAGE_BYTES:
+                    logger.error("a message of %d bytes refused (at most %d); its header is "
+                                 "skipped", content_length, MAX_MESSAGE_BYTES)
+                    content_length = 0
+                    continue
+        if content_length and not header.strip():
+            body = await reader.readexactly(content_length)
+            content_length = 0
+            if not body:
+                break
+            try:
+                message = json.loads(body, object_hook=protocol.structure_message)
+            except (ValueError, RecursionError) as exc:
+                logger.warning("a message that is not JSON: %s", str(exc)[:200])
+                protocol._write_body('{"jsonrpc":"2.0","id":null,"error":{"code":-32700,'
+                                     '"message":"Parse error: the message is not JSON"}}')
+                continue
+            except Exception as exc:
+                logger.exception("unable to read a message")
+                error_handler(exc, JsonRpcException)
+                continue
+            try:
+                protocol.handle_message(message)
+            except Exception as exc:
+                logger.exception("unable to handle a message")
+                error_handler(exc, JsonRpcException)
+
+
 class _ChunkedStdin:
     """stdin for pygls' message loop, read in chunks of up to 64 KiB. A pipe is read by the
     event loop itself (epoll), with no thread at all; anything else (a regular file) by a
@@ -812,6 +861,8 @@ class _ChunkedStdin:
     async def readline(self) -> bytes:
         while True:
             end = self.buffer.find(b"\n")
+            if end < 0 and len(self.buffer) > MAX_HEADER_LINE:
+                end = len(self.buffer) - 1  # no header is this long: hand it over in pieces
             if end >= 0 or self.eof:
                 end = end + 1 if end >= 0 else len(self.buffer)
                 line = bytes(self.buffer[:end])
