@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat as stat_mod
 import threading
 import time
 from bisect import bisect_left
@@ -30,6 +31,7 @@ from indexer.repo import (
     decode_path,
     git_blob_id,
 )
+from indexer.safe_paths import lstat_beneath
 from indexer.store.catalog import BlobRecord
 from indexer.store.content import DEFAULT_MAX_FILESIZE, BlobKind, prepare_content
 from indexer.store.index_store import IndexStore
@@ -43,6 +45,10 @@ OVERLAY_PREFIX = "ov"  # manifest names of working-tree snapshots forked from HE
 
 class Cancelled(CodeloupeError):
     """Indexing was cancelled; the previous snapshot is still the visible one."""
+
+
+class TimeLimitExceeded(Cancelled):
+    """Work stopped by its time limit (not by whoever asked for it)."""
 
 
 class ForegroundGate:
@@ -86,12 +92,22 @@ class CancelToken:
     """Cancels long work at its next `check()`; a token given a ForegroundGate also pauses
     there while foreground work is active."""
 
-    def __init__(self, yield_to: ForegroundGate | None = None) -> None:
+    def __init__(self, yield_to: ForegroundGate | None = None,
+                 time_limit_s: float | None = None) -> None:
         self._event = threading.Event()
         self._gate = yield_to
+        self.time_limit_s = time_limit_s
+        # a server-side time limit: the work itself stops at its next check after this
+        self.deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
 
     def cancel(self) -> None:
         self._event.set()
+
+    def restart_clock(self) -> None:
+        """The time limit counts from now (after work that is not the request's own, such as
+        bringing the index up to date first)."""
+        if self.time_limit_s is not None:
+            self.deadline = time.monotonic() + self.time_limit_s
 
     @property
     def cancelled(self) -> bool:
@@ -100,6 +116,9 @@ class CancelToken:
     def check(self) -> None:
         if self._event.is_set():
             raise Cancelled("indexing cancelled; the previous index is unchanged")
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            self._event.set()
+            raise TimeLimitExceeded(f"stopped after the time limit of {self.time_limit_s:g} s")
         if self._gate is not None:
             self._gate.pause_while_active()
 
@@ -215,7 +234,8 @@ class WorktreeScan:
         else:
             data = self.repo.read_worktree_file(path)
             if data is None:
-                if not (self.repo.root / path).is_symlink():
+                st = lstat_beneath(self.repo.root, path)
+                if st is None or not stat_mod.S_ISLNK(st.st_mode):
                     self.vanished += 1
                 return None
             oid = git_blob_id(data)

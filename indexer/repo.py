@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.errors import RepositoryError
+from indexer.safe_paths import lstat_beneath, read_regular
 
 WORKTREE = "worktree"  # the revision name of the working tree snapshot
 MODE_SYMLINK = "120000"
@@ -50,6 +51,9 @@ def git_blob_id(data: bytes) -> str:
     h = hashlib.sha1(b"blob %d\0" % len(data))
     h.update(data)
     return h.hexdigest()
+
+
+MAX_REV_LENGTH = 1024  # git's own ref names are far shorter
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +128,11 @@ class GitRepo:
 
     def resolve(self, rev: str) -> str:
         """The commit id `rev` names, or a RepositoryError naming it and similar refs."""
-        if not rev or rev.startswith("-"):
-            raise RepositoryError(f"invalid revision {rev!r}")
+        if not rev or rev.startswith("-") or len(rev) > MAX_REV_LENGTH or any(
+                c < " " or c == "\x7f" for c in rev):
+            # NUL would fail the subprocess call itself; control characters and options are
+            # never revisions
+            raise RepositoryError(f"invalid revision {rev[:80]!r}")
         proc = self.git("rev-parse", "--verify", "--quiet", "--end-of-options",
                         f"{rev}^{{commit}}", check=False)
         commit = proc.stdout.decode().strip()
@@ -251,19 +258,14 @@ class GitRepo:
                                        fields[7].decode(), original)
 
     def read_worktree_file(self, path: str) -> bytes | None:
-        """The bytes of a working-tree file, or None if it vanished or is not a regular file."""
-        full = self.root / path
-        try:
-            if full.is_symlink() or not full.is_file():
-                return None
-            return full.read_bytes()
-        except (FileNotFoundError, NotADirectoryError, PermissionError, IsADirectoryError):
-            return None
+        """The bytes of a working-tree file, or None if it vanished, is not a regular file, or
+        is reached through a symlink (a symlinked parent directory included: never read
+        outside the repository)."""
+        return read_regular(self.root, path)
 
     def stat_worktree_file(self, path: str) -> DirtyFile | None:
-        try:
-            st = os.lstat(self.root / path)
-        except OSError:
+        st = lstat_beneath(self.root, path)
+        if st is None:
             return None
         return DirtyFile(path, st.st_size, st.st_mtime_ns, st.st_ino)
 

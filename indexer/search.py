@@ -15,10 +15,11 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import TypeVar
 
 import re2
 import stringzilla
@@ -542,7 +543,11 @@ class SnapshotSearcher:
         self._pack_spans: dict[tuple[str, ...], list[tuple[int, list[tuple[int, int, int]]]]] = {}
 
     def search(self, options: SearchOptions, compiled: CompiledSearch | None = None,
-               stats: SearchStats | None = None) -> Iterator[FileMatches]:
+               stats: SearchStats | None = None,
+               check: Callable[[], None] | None = None) -> Iterator[FileMatches]:
+        """The matches of `options`, file by file in path order. `check` (a cancel token's
+        `check`) is called before each job of a few MB and each candidate file: it raises to
+        stop the work itself, not only the reading of its results."""
         compiled = compiled or compile_search(options)
         stats = stats if stats is not None else SearchStats()
         started = time.perf_counter()
@@ -566,10 +571,13 @@ class SnapshotSearcher:
             subset = None if compiled.plan.is_scan else set(candidate_blobs)
             stats.candidates = len(by_blob) if subset is None else len(subset)
             jobs = self._jobs(options.globs, subset, stats)
+            if check is not None:
+                jobs = _checked(jobs, check)
             results = self._scan_packs(compiled, options, by_blob, jobs, stats)
         else:
             stats.candidates = len(candidate_blobs)
-            results = self._search_candidates(compiled, options, by_blob, candidate_blobs, stats)
+            results = self._search_candidates(compiled, options, by_blob, candidate_blobs, stats,
+                                              check)
         try:
             yield from results
         finally:
@@ -608,7 +616,8 @@ class SnapshotSearcher:
     # --- candidate blobs, visited in path order (streams) ---
     def _search_candidates(self, compiled: CompiledSearch, options: SearchOptions,
                            by_blob: dict[int, list[int]], candidate_blobs: list[int],
-                           stats: SearchStats) -> Iterator[FileMatches]:
+                           stats: SearchStats, check: Callable[[], None] | None = None
+                           ) -> Iterator[FileMatches]:
         manifest = self.manifest
         order = sorted(i for b in candidate_blobs for i in by_blob[b])
         hits: dict[int, list[Line]] = {}
@@ -618,6 +627,8 @@ class SnapshotSearcher:
             for i in order:  # lazily: a limit stops the verification too
                 blob = manifest.blob_nos[i]
                 if blob not in hits:
+                    if check is not None:
+                        check()
                     data = self.store.packs.read(manifest.packs[i], manifest.offsets[i],
                                                  manifest.lengths[i])
                     stats.files_searched += 1
@@ -1032,6 +1043,16 @@ def _with_context(data: bytes | memoryview,
             last_emitted = n
             p = line_end
     return lines
+
+
+_Job = TypeVar("_Job")
+
+
+def _checked(jobs: Iterator[_Job], check: Callable[[], None]) -> Iterator[_Job]:
+    """`jobs`, calling `check` before each (it raises to stop the search)."""
+    for job in jobs:
+        check()
+        yield job
 
 
 def _in_order(work, jobs: Iterable, threads: int,  # noqa: ANN001 - any callable

@@ -19,6 +19,7 @@ from indexer.ingest import (
     WorktreeScan,
 )
 from indexer.repo import WORKTREE, GitRepo
+from indexer.safe_paths import is_beneath
 from indexer.search import FileMatches, SearchOptions, SearchStats, SnapshotSearcher
 from indexer.store.content import DEFAULT_MAX_FILESIZE
 from indexer.store.index_store import IndexStore, index_dir_for
@@ -79,7 +80,13 @@ class Workspace:
         except ValueError:
             raise RepositoryError(
                 f"path {path} is outside the repository {self.root}; refused") from None
-        return relative.as_posix()
+        rel = relative.as_posix()
+        if rel != "." and not is_beneath(self.root, self.root / rel):
+            # a symlink on the way (a file, or a parent directory) leads out of the root
+            raise RepositoryError(
+                f"path {path} leads outside the repository {self.root} through a symlink; "
+                "refused")
+        return rel
 
     # --- revisions and indexing ---
     def resolve(self, rev: str | None) -> tuple[str, str | None]:

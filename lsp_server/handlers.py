@@ -39,6 +39,8 @@ from lsp_server.symbols import (
     workspace_symbol_text,
 )
 
+MAX_SYMBOL_QUERY = 1000  # characters: longer than any symbol name
+
 
 def _snapshot_json(record: Any) -> dict[str, Any]:
     return {"name": record.name, "commit": record.commit_id, "files": record.files,
@@ -87,7 +89,7 @@ def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place 
             ls.buffers[uri] = False
         try:
             found = ls.repo_of_path(uri_to_path(uri))
-        except ValueError:
+        except (ValueError, OSError):
             return
         if found is not None:
             found[0].mark_dirty(found[1])  # searched from disk until the re-index is done
@@ -144,8 +146,8 @@ def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place 
     async def workspace_symbol(ls: CodeloupeServer, params: types.WorkspaceSymbolParams
                                ) -> Any:
         query = params.query or ""
-        if not query.strip():
-            return []
+        if not query.strip() or len(query) > MAX_SYMBOL_QUERY:
+            return []  # no symbol is named by a query this long: nothing to search for
         partial = params.partial_result_token
         buffers = ls.buffers_by_repo()
 
@@ -178,7 +180,7 @@ def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place 
     @ls.feature("codeloupe/symbols")
     async def codeloupe_symbols(ls: CodeloupeServer, raw: Any) -> RawJSON:
         p = Params("codeloupe/symbols", raw)
-        query = p.string("query", required=True)
+        query = p.string("query", required=True, max_length=MAX_SYMBOL_QUERY)
         rev = p.string("rev", allow_empty=False)
         folder = p.string("folder")
         kinds = p.integers("kinds")
@@ -254,7 +256,7 @@ def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place 
                                "limitHit": out.limit_hit, "stats": out.totals.to_json()})
             return RawJSON(f'{head[:-1]},"results":[{",".join(out.results)}]}}')
 
-        return await ls.in_thread(work)
+        return await ls.in_thread(work, heavy=True)
 
     # --- status, branches, reindex ---
     @ls.feature("codeloupe/status")

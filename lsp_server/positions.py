@@ -86,6 +86,8 @@ def uri_to_path(uri: str) -> Path:
     if parts.netloc not in ("", "localhost"):
         raise ValueError(f"remote file URIs are not supported: {uri}")
     raw = os.fsdecode(unquote_to_bytes(parts.path))
+    if "\0" in raw:
+        raise ValueError(f"a file URI with a NUL byte: {uri[:200]!r}")
     if not raw.startswith("/"):
         raise ValueError(f"not an absolute file URI: {uri}")
     return Path(os.path.normpath(raw))
@@ -95,6 +97,8 @@ def to_path(value: str) -> Path:
     """A `file:` URI or an absolute path, normalised (no symlink resolution)."""
     if value.startswith("file:"):
         return uri_to_path(value)
+    if "\0" in value:
+        raise ValueError(f"a path with a NUL byte: {value[:200]!r}")
     path = Path(value)
     if not path.is_absolute():
         raise ValueError(f"not an absolute path or file URI: {value!r}")

@@ -20,7 +20,6 @@ import gc
 import json
 import logging
 import os
-import stat
 import threading
 import time
 from collections import OrderedDict
@@ -36,6 +35,7 @@ from indexer.gc_pause import gc_paused
 from indexer.ingest import Cancelled, CancelToken, IndexSummary
 from indexer.repo import WORKTREE
 from indexer.retrieval.symbol_search import SymbolIndex
+from indexer.safe_paths import OutsideRoot, lstat_beneath, open_regular
 from indexer.workspace import Snapshot, Workspace
 from lsp_server.positions import file_uri
 from lsp_server.progress import Host, WorkDoneProgress
@@ -263,22 +263,28 @@ class Repo:
         for rel in paths:
             if rel in ignored:
                 continue
-            full = self.root / rel
+            # Walked component by component without following symlinks: a tracked directory
+            # replaced by a symlink to an outside folder is never read through.
             try:
-                info = os.lstat(full)
-            except OSError:
-                if rel in known:
-                    out[rel] = None  # deleted
+                opened = open_regular(self.root, rel)
+            except OutsideRoot:
                 continue
-            if not stat.S_ISREG(info.st_mode):
+            if opened is None:
+                info = lstat_beneath(self.root, rel)
+                if info is None and rel in known:
+                    out[rel] = None  # deleted, or now behind a symlinked directory
                 continue  # a directory, a symlink: the index run decides
-            if info.st_size > self.ws.max_filesize:
-                out[rel] = None
-                continue
+            fd, info = opened
             try:
-                out[rel] = full.read_bytes()
+                if info.st_size > self.ws.max_filesize:
+                    out[rel] = None
+                    continue
+                with os.fdopen(fd, "rb", closefd=False) as f:
+                    out[rel] = f.read()
             except OSError:
                 out[rel] = None
+            finally:
+                os.close(fd)
         return out
 
     def _check_ignored(self, rels: list[str]) -> set[str]:

@@ -273,7 +273,7 @@ def search_target(target: Target, snap: Snapshot, options: SearchOptions,
         stats = SearchStats()
         try:
             for fm in snap.searcher.search(replace(options, limit=out.remaining + 1), compiled,
-                                           stats):
+                                           stats, cancel.check):
                 cancel.check()
                 out.add(target, fm.path, fm.lines, fm.match_count)
                 if out.limit_hit:
@@ -287,7 +287,8 @@ def search_target(target: Target, snap: Snapshot, options: SearchOptions,
                ) -> Iterator[tuple[str, list[Line], int]]:
         stats = SearchStats()
         try:
-            for fm in snap.searcher.search(replace(options, limit=limit), compiled, stats):
+            for fm in snap.searcher.search(replace(options, limit=limit), compiled, stats,
+                                           cancel.check):
                 cancel.check()
                 n = fm.match_count
                 state["produced"] += n

@@ -66,7 +66,7 @@ def register(ls) -> None:  # noqa: ANN001 - the CodeloupeServer
             return {"rev": rev or WORKTREE, "embedded": min(embedded, default=1.0),
                     "notes": notes, "results": results[:k]}
 
-        return await ls.in_thread(work)
+        return await ls.in_thread(work, heavy=True)
 
     @ls.feature("codeloupe/context")
     async def codeloupe_context(ls, raw: Any) -> dict[str, Any]:  # noqa: ANN001
@@ -81,21 +81,27 @@ def register(ls) -> None:  # noqa: ANN001 - the CodeloupeServer
         instructions = p.string("instructions", "") or ""
         open_files = p.strings("open")
         selection = raw.get("selection") if isinstance(raw, dict) else None
-        if selection is not None and not (
-                isinstance(selection, dict) and isinstance(selection.get("uri"), str)
-                and isinstance(selection.get("range"), dict)):
-            raise p.error("'selection' must be {uri, range}")
+        selected: tuple[str, int, int] | None = None
+        if selection is not None:  # checked here, on the loop: a bad one is InvalidParams
+            if not (isinstance(selection, dict) and isinstance(selection.get("uri"), str)):
+                raise p.error("'selection' must be {uri, range}")
+            (start_line, _), (end_line, end_char) = p.range(selection.get("range"),
+                                                            "selection.range")
+            first, last = start_line + 1, end_line + 1
+            if last > first and end_char == 0:
+                last -= 1  # a selection ending at column 0 does not include that line
+            try:
+                to_path(selection["uri"])
+            except ValueError as exc:
+                raise p.error(f"'selection.uri': {exc}") from None
+            selected = (selection["uri"], first, last)
 
         def work(cancel) -> dict[str, Any]:  # noqa: ANN001
             target = ls.resolve_targets(p.method, cancel, folder, [])[0]
             ws = target.repo.ws
             chosen = None
-            if selection is not None:
-                start, end = selection["range"].get("start", {}), selection["range"].get("end", {})
-                first, last = int(start.get("line", 0)) + 1, int(end.get("line", 0)) + 1
-                if last > first and int(end.get("character", 0)) == 0:
-                    last -= 1  # a selection ending at column 0 does not include that line
-                chosen = (_repo_path(p, ws, selection["uri"], "selection"), first, last)
+            if selected is not None:
+                chosen = (_repo_path(p, ws, selected[0], "selection"), selected[1], selected[2])
             request = ContextRequest(
                 task, budget=budget or ws.settings.context_budget,
                 file=_repo_path(p, ws, file, "file") if file else None,
@@ -111,4 +117,4 @@ def register(ls) -> None:  # noqa: ANN001 - the CodeloupeServer
                 raise RequestFailed(message=f"{p.method}: {exc}") from None
             return {**pack.to_dict(), "folder": target.folder.uri}
 
-        return await ls.in_thread(work)
+        return await ls.in_thread(work, heavy=True)

@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import posixpath
+import re
 import stat
 import sys
 import threading
@@ -39,7 +40,7 @@ from pygls.exceptions import (
     JsonRpcInvalidParams,
     JsonRpcRequestCancelled,
 )
-from pygls.io_ import StdoutWriter, run_async
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import (
     JsonRPCNotification,
@@ -50,12 +51,12 @@ from pygls.protocol import (
 )
 
 from indexer.errors import CodeloupeError, IndexBusyError, PatternError, RepositoryError
-from indexer.ingest import Cancelled, CancelToken, ForegroundGate
+from indexer.ingest import Cancelled, CancelToken, ForegroundGate, TimeLimitExceeded
 from indexer.repo import WORKTREE
 from indexer.workspace import Snapshot
 from lsp_server import repos as repos_mod
 from lsp_server.overlay import Buffer
-from lsp_server.params import RequestFailed, invalid
+from lsp_server.params import RequestFailed, invalid, request_time_limit
 from lsp_server.positions import UTF16, choose_encoding, to_path, uri_to_path
 from lsp_server.repos import Folder, Repo, index_repo
 from lsp_server.search import Target
@@ -83,6 +84,9 @@ BACKGROUND_NICENESS = 10  # indexing threads (the engine's worker processes are 
 # A request releases and retakes the GIL a dozen times (I/O, SQLite, locks); each time an
 # indexing thread holds it, Python makes the request wait up to this long (default 5 ms).
 SWITCH_INTERVAL = 0.001
+HEAVY_WORKERS = 2  # searches, asks and contexts running at once (2 cores here)
+HEAVY_QUEUE = 32  # more waiting than this: refused (RequestFailed) instead of queued
+TIME_LIMIT_GRACE_S = 0.5  # the loop answers this long after the deadline, if the worker has not
 PIPE_BYTES = 1 << 20  # stdout pipe capacity asked for (Linux' default ceiling)
 
 
@@ -203,6 +207,11 @@ class CodeloupeProtocol(LanguageServerProtocol):
         """Results go out as plain JSON: pygls would first walk the whole result with cattrs
         (tens of milliseconds for a large one, on the event loop). LSP types inside are still
         converted, lazily, by `json.dumps`'s default hook."""
+        if error is not None and isinstance(getattr(error, "data", None), dict) and \
+                "traceback" in error.data:
+            # pygls puts the server's traceback in InternalError's data: it goes to the log
+            # (pygls logged it already), never to the client
+            error.data = None
         with self._early_lock:
             if self._early.pop(msg_id, False):  # its worker has answered it
                 return
@@ -271,6 +280,11 @@ class CodeloupeServer(LanguageServer):
         self.cancel_tokens: weakref.WeakSet[CancelToken] = weakref.WeakSet()
         self.closing = threading.Event()
         self.request_pool = ThreadPoolExecutor(4, thread_name_prefix="codeloupe-request")
+        # search, ask, context: their own workers, so they never hold up the cheap requests
+        self.heavy_pool = ThreadPoolExecutor(HEAVY_WORKERS, thread_name_prefix="codeloupe-heavy")
+        self.heavy_waiting = 0  # heavy requests submitted and not started (loop increments)
+        self.heavy_lock = threading.Lock()
+        self.time_limit_s = request_time_limit()
         self.foreground = ForegroundGate()
         self.index_pool = ThreadPoolExecutor(3, thread_name_prefix="codeloupe-index",
                                              initializer=_background_thread)
@@ -286,9 +300,8 @@ class CodeloupeServer(LanguageServer):
         self.protocol.set_writer(ThreadSafeWriter(StdoutWriter(out)))
         reader = _ChunkedStdin(stdin or sys.stdin.buffer, self.thread_pool)
         try:
-            asyncio.run(run_async(stop_event=self._stop_event, reader=reader,
-                                  protocol=self.protocol, logger=logger,
-                                  error_handler=self.report_server_error))
+            asyncio.run(read_messages(self._stop_event, reader, self.protocol,
+                                      self.report_server_error))
         except BrokenPipeError:
             logger.error("the connection to the client is lost; shutting down")
         except (KeyboardInterrupt, SystemExit):
@@ -338,23 +351,34 @@ class CodeloupeServer(LanguageServer):
             return False
         return bool(window is not None and window.work_done_progress)
 
-    def new_cancel_token(self, background: bool = False) -> CancelToken:
+    def new_cancel_token(self, background: bool = False,
+                         time_limit_s: float | None = None) -> CancelToken:
         """A token for a request, or for background work (`background`: it also yields to
         requests in flight, see ForegroundGate)."""
-        token = CancelToken(self.foreground if background else None)
+        token = CancelToken(self.foreground if background else None, time_limit_s)
         if self.closing.is_set():
             token.cancel()
         self.cancel_tokens.add(token)
         return token
 
     async def in_thread(self, fn: Callable[..., Any], *args: Any,
-                        pool: ThreadPoolExecutor | None = None) -> Any:
-        """Run `fn(cancel, *args)` in a worker; a cancelled request cancels the token."""
+                        pool: ThreadPoolExecutor | None = None, heavy: bool = False) -> Any:
+        """Run `fn(cancel, *args)` in a worker; a cancelled request cancels the token.
+
+        A request (no `pool`) runs under the server's time limit: its token stops the work
+        at the next check past the deadline, and the client gets RequestFailed by then even
+        if the work has not reached a check. `heavy` requests (search, ask, context) wait for
+        a worker of their own bounded pool, so that however many of them are in flight,
+        symbols, status and document sync are answered from `request_pool`."""
         if self.closing.is_set():
             raise RequestFailed(message="the server is shutting down")
         if self.loop is None:  # a request before `initialized`: start opening folders now
             self.start(asyncio.get_running_loop())
-        cancel = self.new_cancel_token()
+        limit = self.time_limit_s if pool is None else None
+        if heavy and self.heavy_waiting >= HEAVY_QUEUE:
+            raise RequestFailed(message=f"the server is busy: {self.heavy_waiting} searches "
+                                "are waiting; try again when they finish")
+        cancel = self.new_cancel_token(time_limit_s=limit)
         protocol = self.protocol
         msg_id = protocol._ctx_msg_id.get()  # set by pygls in a request's task...
         if protocol._request_futures.get(msg_id) is asyncio.current_task() and \
@@ -363,15 +387,37 @@ class CodeloupeServer(LanguageServer):
         else:
             answer = fn
         if pool is None:  # a request: background work pauses while it runs
-            future = self.request_pool.submit(_in_foreground, self.foreground, answer,
-                                              cancel, *args)
+            if heavy:
+                with self.heavy_lock:
+                    self.heavy_waiting += 1
+                future = self.heavy_pool.submit(self._heavy_started, answer, cancel, *args)
+            else:
+                future = self.request_pool.submit(_in_foreground, self.foreground, answer,
+                                                  cancel, *args)
         else:
             future = pool.submit(_guarded, answer, cancel, *args)
         try:
-            return await asyncio.wrap_future(future)
+            if limit is None:
+                return await asyncio.wrap_future(future)
+            # the worker's own check answers a moment before this does
+            done, _ = await asyncio.wait([asyncio.wrap_future(future)],
+                                         timeout=limit + TIME_LIMIT_GRACE_S)
+            if done:
+                return done.pop().result()
+            cancel.cancel()
+            logger.warning("a request passed the time limit of %g s without reaching a "
+                           "check; answered, its worker stops at its next check", limit)
+            raise RequestFailed(message=f"stopped after the time limit of {limit:g} s "
+                                "(CODELOUPE_REQUEST_TIME_LIMIT_S)")
         except asyncio.CancelledError:
             cancel.cancel()
             raise
+
+    def _heavy_started(self, fn: Callable[..., Any], cancel: CancelToken, *args: Any) -> Any:
+        """(heavy worker) A heavy request leaves the queue and runs."""
+        with self.heavy_lock:
+            self.heavy_waiting -= 1
+        return _in_foreground(self.foreground, fn, cancel, *args)
 
     async def in_thread_json(self, fn: Callable[..., Any], *args: Any,
                              pool: ThreadPoolExecutor | None = None) -> RawJSON:
@@ -532,6 +578,8 @@ class CodeloupeServer(LanguageServer):
         repo.debounce_handle = self.loop.call_at(when, fire)
 
     def repo_of_path(self, path: Path) -> tuple[Repo, str] | None:
+        if "\0" in str(path):
+            return None
         for candidate in (path, Path(os.path.realpath(path))):
             for root, repo in list(self.repos.items()):
                 try:
@@ -664,17 +712,18 @@ class CodeloupeServer(LanguageServer):
         """(loop) The open documents, by repository, with their current text."""
         out: dict[Path, list[Buffer]] = {}
         for uri, dirty in list(self.buffers.items()):
+            # One document that cannot be placed (a hostile URI, say) is left out: it must
+            # never fail the request of another.
             try:
                 path = uri_to_path(uri)
-                doc = self.workspace.get_text_document(uri)
-                text = doc.source
-            except Exception:
-                continue
-            found = self.repo_of_path(path)
-            if found is None:
-                continue
-            repo, rel = found
-            out.setdefault(repo.root, []).append(Buffer.of_text(uri, rel, text, dirty))
+                found = self.repo_of_path(path)
+                if found is None:
+                    continue
+                text = self.workspace.get_text_document(uri).source
+                repo, rel = found
+                out.setdefault(repo.root, []).append(Buffer.of_text(uri, rel, text, dirty))
+            except Exception as exc:
+                logger.debug("open document %.200r left out: %s", uri, exc)
         return out
 
     # --- shutdown ------------------------------------------------------------------------
@@ -699,6 +748,7 @@ class CodeloupeServer(LanguageServer):
                 repo.watcher.stop()
                 repo.watcher = None
         self.request_pool.shutdown(wait=True, cancel_futures=True)
+        self.heavy_pool.shutdown(wait=True, cancel_futures=True)
         self.index_pool.shutdown(wait=True, cancel_futures=True)
         for repo in repos:
             try:
@@ -715,6 +765,55 @@ def _widen_pipe(stream: Any) -> None:
         fd = stream.fileno()
         if stat.S_ISFIFO(os.fstat(fd).st_mode):
             fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+
+
+MAX_MESSAGE_BYTES = 64 << 20  # a larger Content-Length is refused, not waited for
+MAX_HEADER_LINE = 1 << 16  # a longer header line is dropped in pieces
+_CONTENT_LENGTH = re.compile(rb"^Content-Length: (\d+)\r\n$")
+
+
+async def read_messages(stop_event: threading.Event, reader: _ChunkedStdin,
+                        protocol: CodeloupeProtocol,
+                        error_handler: Callable[[Exception, type], Any]) -> None:
+    """pygls' message loop (`pygls.io_.run_async`), hardened against a hostile peer: a
+    Content-Length over MAX_MESSAGE_BYTES is ignored (pygls would wait for that many bytes,
+    swallowing every later message), and a body that is not JSON is answered with Parse
+    error (-32700), as JSON-RPC asks, instead of only logged."""
+    content_length = 0
+    while not stop_event.is_set():
+        header = await reader.readline()
+        if not header:
+            break
+        if not content_length:
+            match = _CONTENT_LENGTH.fullmatch(header)
+            if match:
+                content_length = int(match.group(1))
+                if content_length > MAX_MESSAGE_BYTES:
+                    logger.error("a message of %d bytes refused (at most %d); its header is "
+                                 "skipped", content_length, MAX_MESSAGE_BYTES)
+                    content_length = 0
+                    continue
+        if content_length and not header.strip():
+            body = await reader.readexactly(content_length)
+            content_length = 0
+            if not body:
+                break
+            try:
+                message = json.loads(body, object_hook=protocol.structure_message)
+            except (ValueError, RecursionError) as exc:
+                logger.warning("a message that is not JSON: %s", str(exc)[:200])
+                protocol._write_body('{"jsonrpc":"2.0","id":null,"error":{"code":-32700,'
+                                     '"message":"Parse error: the message is not JSON"}}')
+                continue
+            except Exception as exc:
+                logger.exception("unable to read a message")
+                error_handler(exc, JsonRpcException)
+                continue
+            try:
+                protocol.handle_message(message)
+            except Exception as exc:
+                logger.exception("unable to handle a message")
+                error_handler(exc, JsonRpcException)
 
 
 class _ChunkedStdin:
@@ -762,6 +861,8 @@ class _ChunkedStdin:
     async def readline(self) -> bytes:
         while True:
             end = self.buffer.find(b"\n")
+            if end < 0 and len(self.buffer) > MAX_HEADER_LINE:
+                end = len(self.buffer) - 1  # no header is this long: hand it over in pieces
             if end >= 0 or self.eof:
                 end = end + 1 if end >= 0 else len(self.buffer)
                 line = bytes(self.buffer[:end])
@@ -817,9 +918,12 @@ def _answered_by_worker(protocol: CodeloupeProtocol, msg_id: Any, fn: Callable[.
 def _guarded(fn: Callable[..., Any], cancel: CancelToken, *args: Any) -> Any:
     """Run a worker and turn engine errors into JSON-RPC errors."""
     try:
+        cancel.check()  # cancelled or past its time limit while it waited for a worker
         return fn(cancel, *args)
     except JsonRpcException:
         raise
+    except TimeLimitExceeded as exc:
+        raise RequestFailed(message=f"{exc} (CODELOUPE_REQUEST_TIME_LIMIT_S)") from None
     except (Cancelled, InterruptedError):
         raise JsonRpcRequestCancelled(message="request cancelled") from None
     except PatternError as exc:
