@@ -11,11 +11,18 @@ import sys
 import click
 
 EXIT_MATCH, EXIT_NO_MATCH, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a process Ctrl-C stopped
 
 
 def _fail(message: str) -> None:
     click.echo(f"codeloupe: {message}", err=True)
     sys.exit(EXIT_ERROR)
+
+
+def _interrupted(message: str) -> None:
+    """Ctrl-C, after the clean-up that keeps the last good index: 128 + SIGINT."""
+    click.echo(f"\ncodeloupe: {message}", err=True)
+    sys.exit(EXIT_INTERRUPTED)
 
 
 def _parse_size(text: str) -> int:
@@ -56,7 +63,23 @@ rev_option = click.option("--rev", default=None,
                           help="Branch, tag or commit (default: the working tree).")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _UnixGroup(click.Group):
+    """Unix exit codes for every command: 130 on Ctrl-C (click says "Aborted!" and exits 1),
+    141 and no traceback when stdout's reader goes away (`codeloupe symbols x | head -1`)."""
+
+    def invoke(self, ctx: click.Context):  # noqa: ANN201 - the command's return value
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("", err=True)  # end the line the terminal's ^C is on
+            raise click.exceptions.Exit(130) from None
+        except BrokenPipeError:
+            from indexer.cli.entry import closed_pipe
+
+            raise click.exceptions.Exit(closed_pipe()) from None
+
+
+@click.group(cls=_UnixGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="codeloupe")
 def cli() -> None:
     """codeloupe: code search for every branch of a git repository."""
@@ -89,7 +112,7 @@ def index(repo: str | None, rev: str | None, index_dir: str | None,
     except CodeloupeError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
-        _fail("interrupted; the previous index is unchanged")
+        _interrupted("interrupted; the previous index is unchanged")
     skipped = ", ".join(f"{n} {reason}" for reason, n in sorted(summary.skipped.items()))
     what = "working tree" if summary.name == "worktree" else f"commit {summary.name[:12]}"
     state = "up to date" if summary.up_to_date else (
@@ -108,110 +131,7 @@ def index(repo: str | None, rev: str | None, index_dir: str | None,
         except CodeloupeError as exc:
             _fail(str(exc))
         except KeyboardInterrupt:
-            _fail("interrupted; embeddings made so far are kept")
-
-
-@cli.command(context_settings={"ignore_unknown_options": False})
-@click.argument("pattern", required=False)
-@click.option("-e", "--regexp", "extra_patterns", multiple=True,
-              help="A pattern to search for (repeatable; matches any).")
-@click.option("-F", "--fixed-strings", is_flag=True, help="Treat patterns as literal strings.")
-@click.option("-i", "--ignore-case", is_flag=True, help="Case-insensitive search.")
-@click.option("-S", "--smart-case", is_flag=True,
-              help="Case-insensitive unless the pattern has an uppercase letter.")
-@click.option("-s", "--case-sensitive", is_flag=True, help="Case-sensitive search (default).")
-@click.option("-w", "--word-regexp", is_flag=True, help="Only matches surrounded by word bounds.")
-@click.option("-g", "--glob", "globs", multiple=True,
-              help="Include files matching GLOB; a leading ! excludes. Repeatable.")
-@click.option("-C", "--context", type=int, default=0, help="Lines of context around matches.")
-@click.option("-B", "--before-context", type=int, default=None)
-@click.option("-A", "--after-context", type=int, default=None)
-@click.option("-m", "--max-count", type=int, default=None, help="Matching lines per file.")
-@click.option("--limit", type=int, default=None, help="Matching lines in all.")
-@click.option("--json", "as_json", is_flag=True, help="ripgrep's JSON Lines output.")
-@click.option("--lexical", is_flag=True, help="Rank chunks for a free-text query (BM25).")
-@repo_option
-@rev_option
-@index_dir_option
-@max_filesize_option
-@click.option("--no-refresh", is_flag=True, help="Search the index as it is, without updating.")
-def search(pattern: str | None, extra_patterns: tuple[str, ...], fixed_strings: bool,
-           ignore_case: bool, smart_case: bool, case_sensitive: bool, word_regexp: bool,
-           globs: tuple[str, ...], context: int, before_context: int | None,
-           after_context: int | None, max_count: int | None, limit: int | None, as_json: bool,
-           lexical: bool, repo: str | None, rev: str | None, index_dir: str | None,
-           max_filesize: str | None, no_refresh: bool) -> None:
-    """Search like ripgrep (same flags, output and exit codes), on any revision."""
-    params = dict(locals())
-    sys.exit(run_search(params, sys.stdout.buffer,
-                        lambda message: click.echo(message, err=True)))
-
-
-def run_search(params: dict, out, err, workspaces=None) -> int:  # noqa: ANN001
-    """The `search` command on parsed parameters; returns the exit code.
-
-    `out` takes bytes (stdout, or the daemon's socket); `err(message)` reports problems;
-    `workspaces` (the daemon's) supplies warm workspaces and snapshots.
-    """
-    from indexer.errors import CodeloupeError
-
-    patterns = tuple(params["extra_patterns"]) + (
-        (params["pattern"],) if params["pattern"] is not None else ())
-    if not patterns:
-        err("codeloupe: no pattern given (usage: codeloupe search [OPTIONS] PATTERN)")
-        return EXIT_ERROR
-    repo, rev, index_dir = params["repo"], params["rev"], params["index_dir"]
-    if params["lexical"]:
-        from indexer.cli.semantic_commands import run_lexical
-
-        try:
-            ws = _open_workspace(repo, index_dir, params["max_filesize"])
-            return run_lexical(ws, " ".join(patterns), rev, params["as_json"],
-                               params["limit"] or 10)
-        except CodeloupeError as exc:
-            err(f"codeloupe: {exc}")
-            return EXIT_ERROR
-    from indexer.cli.output import JsonPrinter, VimgrepPrinter
-    from indexer.search import SearchOptions, SearchStats, compile_search
-
-    case = "ignore" if params["ignore_case"] else "smart" if params["smart_case"] else "sensitive"
-    if params["case_sensitive"]:
-        case = "sensitive"
-    context = params["context"]
-    before, after = params["before_context"], params["after_context"]
-    options = SearchOptions(
-        patterns=patterns, fixed_strings=params["fixed_strings"], case=case,
-        whole_word=params["word_regexp"], globs=tuple(params["globs"]),
-        context_before=before if before is not None else context,
-        context_after=after if after is not None else context,
-        max_count=params["max_count"], limit=params["limit"])
-    stats = SearchStats()
-    try:
-        compiled = compile_search(options)  # bad patterns fail before any indexing
-        if workspaces is not None:
-            snapshot = workspaces.snapshot(repo, index_dir, params["max_filesize"], rev,
-                                           refresh=not params["no_refresh"])
-        else:
-            from indexer.cli.progress import index_progress
-
-            ws = _open_workspace(repo, index_dir, params["max_filesize"])
-            with index_progress() as on_progress:
-                snapshot = ws.snapshot(rev, refresh=not params["no_refresh"],
-                                       on_progress=on_progress, on_wait=err)
-        printer = JsonPrinter(out) if params["as_json"] else VimgrepPrinter(
-            out, options.context_before > 0 or options.context_after > 0)
-        for result in snapshot.searcher.search(options, compiled, stats):
-            printer.file(result)
-        printer.finish(stats)
-        out.flush()
-    except CodeloupeError as exc:
-        err(f"codeloupe: {exc}")
-        return EXIT_ERROR
-    except BrokenPipeError:
-        pass
-    except KeyboardInterrupt:
-        return 130
-    return EXIT_MATCH if stats.matched_lines else EXIT_NO_MATCH
+            _interrupted("interrupted; embeddings made so far are kept")
 
 
 @cli.command()
@@ -421,6 +341,11 @@ def daemon(index_root: str | None, stop: bool, idle: float | None) -> None:
         return
     serve_daemon(root, idle if idle is not None else IDLE_SECONDS)
 
+
+from indexer.cli.search_command import run_search, search  # noqa: E402 - needs the helpers
+
+cli.add_command(search)
+__all__ = ["cli", "main", "run_search", "search"]
 
 from indexer.cli.gloss_command import gloss  # noqa: E402 - needs the helpers above
 

@@ -164,25 +164,34 @@ class _Handler(socketserver.StreamRequestHandler):
 
 
 def _run(request: dict, writer: FramedWriter, workspaces: WarmWorkspaces) -> int:
+    """Parse and run one `codeloupe search`; whatever is meant for the user (help, usage
+    errors, messages) goes back over the socket, never to the daemon's own stdout or log."""
+    import io
+
     import click
 
-    from indexer.cli import EXIT_ERROR, run_search, search
+    from indexer.cli import cli, run_search, search
 
-    argv = request["argv"]
     cwd = request["cwd"]
+    parent = click.Context(cli, info_name="codeloupe")
+    printed = io.StringIO()  # what click prints while parsing: help, the version
     try:
-        context = search.make_context("search", list(argv[1:]))
-    except click.exceptions.Exit as exc:  # --help
+        # sys.stdout is the whole process's: parse one request at a time (microseconds)
+        with _PARSE_LOCK, contextlib.redirect_stdout(printed):
+            context = search.make_context("search", list(request["argv"][1:]), parent=parent)
+    except click.exceptions.Exit as exc:  # --help, -h, --version: the user's terminal
+        writer.write(printed.getvalue().encode())
         return exc.exit_code
     except click.ClickException as exc:
-        writer.send(b"e", f"Error: {exc.format_message()}\n".encode())
-        return EXIT_ERROR
+        message = io.StringIO()
+        exc.show(file=message)  # "Usage: … Try … Error: …", as in-process
+        writer.send(b"e", message.getvalue().encode())
+        return exc.exit_code
     params = dict(context.params)
     # Paths in the arguments are relative to the client's directory, not the daemon's.
+    params["cwd"] = cwd
     if params.get("repo"):
         params["repo"] = os.path.join(cwd, params["repo"])
-    else:
-        params["repo"] = cwd
     if params.get("index_dir"):
         params["index_dir"] = os.path.join(cwd, params["index_dir"])
 
@@ -190,6 +199,9 @@ def _run(request: dict, writer: FramedWriter, workspaces: WarmWorkspaces) -> int
         writer.send(b"e", (message + "\n").encode())
 
     return run_search(params, writer, err, workspaces)
+
+
+_PARSE_LOCK = threading.Lock()
 
 
 class DaemonServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
