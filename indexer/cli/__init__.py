@@ -358,4 +358,4 @@ for _command in (gc, doctor, watch):
 
 
 def main() -> None:
-    cli()
+    cli(prog_name="codeloupe")  # also under `python -m indexer`

@@ -273,9 +273,14 @@ def run_search(params: dict, out, err, workspaces=None) -> int:  # noqa: ANN001,
         if len(path_args) > 1:  # rg goes through its PATH arguments in the order given
             order = {p.relative: k for k, p in enumerate(path_args)}
             results = sorted(results, key=lambda r: order[scope.root_of(r.path)])
-        for result in results:
-            printer.file(result)
-        printer.finish(stats)
+        if params["max_count"] == 0 or params["limit"] == 0:  # rg -m 0: nothing, exit 1
+            for _ in results:  # the search still runs: its stats say whether files were seen
+                pass
+            stats.matched_lines = 0
+        else:
+            for result in results:
+                printer.file(result)
+            printer.finish(stats)
         out.flush()
     except CodeloupeError as exc:
         err(f"codeloupe: {exc}")
