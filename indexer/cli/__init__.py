@@ -52,6 +52,34 @@ def _human(n: float) -> str:
     return f"{n:.1f} GB"
 
 
+class AliasedOption(click.Option):
+    """An option whose old spellings (`hidden_names`) still work for scripts but are left out
+    of --help, so that every subcommand shows one name for one meaning."""
+
+    def __init__(self, *args, hidden_names: tuple[str, ...] = (), **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.hidden_names = set(hidden_names)
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        shown = self.opts
+        self.opts = [name for name in shown if name not in self.hidden_names]
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.opts = shown
+
+
+def top_k_option(default: int, help_text: str, old: tuple[str, ...] = ()):  # noqa: ANN201
+    """`-k/--top-k N`, the one spelling of "how many results" in every subcommand."""
+    return click.option("-k", "--top-k", *old, "top_k", cls=AliasedOption, hidden_names=old,
+                        type=click.IntRange(1, 5000), default=default, show_default=True,
+                        help=help_text)
+
+
+def kind_option(help_text: str):  # noqa: ANN201
+    return click.option("--kind", "kinds", multiple=True, help=help_text + " Repeatable.")
+
+
 repo_option = click.option("--repo", type=click.Path(file_okay=False),
                            help="Repository (default: the one containing the current directory).")
 index_dir_option = click.option("--index-dir", type=click.Path(file_okay=False),
@@ -85,6 +113,19 @@ def cli() -> None:
     """codeloupe: code search for every branch of a git repository."""
 
 
+def _index_summary_line(summary, root, size: int) -> str:  # noqa: ANN001 - IndexSummary, Path
+    """One line that adds up: files = searchable + skipped (by reason); then what was read."""
+    skipped_total = sum(summary.skipped.values())
+    skipped = ", ".join(f"{n} {reason}" for reason, n in sorted(summary.skipped.items()))
+    what = "working tree" if summary.name == "worktree" else f"commit {summary.name[:12]}"
+    state = "up to date" if summary.up_to_date else (
+        f"{summary.new_blobs} new files read ({_human(summary.read_bytes)})")
+    return (f"indexed {what} of {root}: {summary.files + skipped_total} files = "
+            f"{summary.files} searchable ({_human(summary.bytes)}) + {skipped_total} skipped"
+            f"{f' ({skipped})' if skipped else ''}; {state}; {summary.seconds:.2f} s; "
+            f"index size {_human(size)}")
+
+
 @cli.command()
 @repo_option
 @rev_option
@@ -102,27 +143,24 @@ def index(repo: str | None, rev: str | None, index_dir: str | None,
 
     try:
         ws = _open_workspace(repo, index_dir, max_filesize)
-        with index_progress() as on_progress:
+        with index_progress(label="reading files") as on_progress:
             summary = ws.index(rev, on_progress=on_progress,
                                on_wait=lambda m: click.echo(m, err=True))
         if not no_chunks:
-            with index_progress() as on_progress:
+            with index_progress(label="chunking") as on_progress:
                 enriched = ws.enrich(rev, on_progress=on_progress)
         size = ws.store.size_bytes()
     except CodeloupeError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
         _interrupted("interrupted; the previous index is unchanged")
-    skipped = ", ".join(f"{n} {reason}" for reason, n in sorted(summary.skipped.items()))
-    what = "working tree" if summary.name == "worktree" else f"commit {summary.name[:12]}"
-    state = "up to date" if summary.up_to_date else (
-        f"{summary.new_blobs} new files read ({_human(summary.read_bytes)})")
-    click.echo(f"indexed {what} of {ws.root}: {summary.files} files, {_human(summary.bytes)}"
-               f"; skipped: {skipped or 'none'}; {state}; {summary.seconds:.2f} s; "
-               f"index size {_human(size)}")
+    click.echo(_index_summary_line(summary, ws.root, size))
     if not no_chunks:
-        click.echo(f"chunks: {enriched.blobs} files chunked ({enriched.chunks} chunks, "
-                   f"{enriched.symbols} symbols) in {enriched.seconds:.2f} s")
+        if enriched.blobs:
+            click.echo(f"chunks: {enriched.blobs} files chunked ({enriched.chunks} chunks, "
+                       f"{enriched.symbols} symbols) in {enriched.seconds:.2f} s")
+        else:  # a re-index with nothing new: no "0 files chunked (0 chunks…)"
+            click.echo("chunks: up to date")
     if not no_chunks and not no_embed:
         from indexer.cli.ask_commands import embed_snapshot
 
@@ -136,21 +174,22 @@ def index(repo: str | None, rev: str | None, index_dir: str | None,
 
 @cli.command()
 @click.argument("query")
-@click.option("--kind", default=None, help="Only this kind (function, class, method, …).")
-@click.option("--limit", type=int, default=50)
+@kind_option("Only this kind (function, class, method, …).")
+@top_k_option(50, "How many symbols.", old=("--limit",))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per symbol.")
 @repo_option
 @rev_option
 @index_dir_option
-def symbols(query: str, kind: str | None, limit: int, as_json: bool, repo: str | None,
+def symbols(query: str, kinds: tuple[str, ...], top_k: int, as_json: bool, repo: str | None,
             rev: str | None, index_dir: str | None) -> None:
-    """Find definitions like "Go to Symbol in Workspace" (fuzzy, camelCase humps)."""
+    """Find definitions like "Go to Symbol in Workspace" (fuzzy, camelCase humps).
+    Exit 1 when nothing matches, as search and ask."""
     from indexer.cli.semantic_commands import run_symbols
     from indexer.errors import CodeloupeError
 
     try:
-        sys.exit(run_symbols(_open_workspace(repo, index_dir, None), query, rev, kind,
-                             as_json, limit))
+        sys.exit(run_symbols(_open_workspace(repo, index_dir, None), query, rev, kinds,
+                             as_json, top_k))
     except CodeloupeError as exc:
         _fail(str(exc))
 
@@ -193,8 +232,8 @@ def branches(as_json: bool, repo: str | None, index_dir: str | None) -> None:
 @click.option("-g", "--glob", "globs", multiple=True,
               help="Only files matching GLOB; a leading ! excludes. Repeatable.")
 @click.option("--lang", "languages", multiple=True, help="Only this language. Repeatable.")
-@click.option("--kind", "kinds", multiple=True, help="Only this chunk kind. Repeatable.")
-@click.option("-k", "k", type=click.IntRange(1, 300), default=10, help="How many results.")
+@kind_option("Only this chunk kind.")
+@top_k_option(10, "How many results (at most 300).")
 @click.option("--rerank", type=click.Choice(["dense", "llm", "none"]), default=None,
               help="Re-ranker (default: the settings' choice, dense).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per result.")
@@ -202,8 +241,8 @@ def branches(as_json: bool, repo: str | None, index_dir: str | None) -> None:
 @rev_option
 @index_dir_option
 def ask(question: str, globs: tuple[str, ...], languages: tuple[str, ...],
-        kinds: tuple[str, ...], k: int, rerank: str | None, as_json: bool, repo: str | None,
-        rev: str | None, index_dir: str | None) -> None:
+        kinds: tuple[str, ...], top_k: int, rerank: str | None, as_json: bool,
+        repo: str | None, rev: str | None, index_dir: str | None) -> None:
     """Ask the codebase in plain words: hybrid recall (BM25, vectors, symbols, identifiers)
     then re-ranking; prints ranked chunks with the score of each signal."""
     from indexer.cli.ask_commands import run_ask
@@ -211,7 +250,7 @@ def ask(question: str, globs: tuple[str, ...], languages: tuple[str, ...],
 
     try:
         sys.exit(run_ask(_open_workspace(repo, index_dir, None), question, rev, globs,
-                         languages, kinds, k, rerank, as_json))
+                         languages, kinds, min(top_k, 300), rerank, as_json))
     except CodeloupeError as exc:
         _fail(str(exc))
 
@@ -226,7 +265,8 @@ def ask(question: str, globs: tuple[str, ...], languages: tuple[str, ...],
               help="The selected lines; they and the definitions they use come first.")
 @click.option("--open", "open_files", multiple=True, help="A file open in the editor. Repeatable.")
 @click.option("--format", "fmt", type=click.Choice(["markdown", "xml", "json"]),
-              default="markdown", show_default=True)
+              default="markdown", show_default=True,
+              help="How blocks are rendered; `json` implies --json (one JSON spelling).")
 @click.option("--instructions", default="", help="System text placed before the pack.")
 @click.option("-g", "--glob", "globs", multiple=True, help="Only files matching GLOB.")
 @click.option("--json", "as_json", is_flag=True,
@@ -243,6 +283,7 @@ def context(task: str, budget: int | None, file: str | None, line: int | None,
     from indexer.cli.ask_commands import run_context
     from indexer.errors import CodeloupeError
 
+    as_json = as_json or fmt == "json"
     try:
         sys.exit(run_context(_open_workspace(repo, index_dir, None), task, rev, budget, file,
                              line, selection, open_files, fmt, instructions, globs, as_json))
