@@ -113,3 +113,39 @@ def test_the_first_run_prints_no_third_party_warning(tmp_path: Path, env: dict[s
     stderr = b"".join(run.stderr for run in runs).decode()
     assert stderr == "preparing embedding model (once)…\n", stderr
     assert b"m.py" in runs[1].stdout
+
+
+def test_ask_says_it_waits_for_another_writer(tmp_path: Path, env: dict[str, str]) -> None:
+    repo = make_repo(tmp_path / "repo", {"pay.py": "def retry_payment(order):\n"
+                                                   "    '''Retry a failed payment.'''\n"})
+    assert cli(repo, env, "index", "--no-embed").returncode == 0
+    (repo / "pay.py").write_text("def retry_payment(order, times=3):\n    return times\n")
+    holder = subprocess.Popen(  # another writer, as a long `codeloupe index` would be
+        [sys.executable, "-c", "import sys, time\n"
+         "from indexer.workspace import Workspace\n"
+         "ws = Workspace.open(sys.argv[1])\n"
+         "with ws.store.write_lock():\n"
+         "    print('held', flush=True)\n"
+         "    time.sleep(3)\n", str(repo)], env=env, stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+        asked = cli(repo, env, "ask", "-k", "1", "--rerank", "none", "retry a payment")
+    finally:
+        holder.wait(timeout=30)
+    assert asked.returncode == 0, asked.stderr
+    assert b"waiting for another codeloupe process" in asked.stderr
+    assert b"pay.py" in asked.stdout
+
+
+def test_other_subcommands_exit_141_on_a_closed_pipe(tmp_path: Path, env: dict[str, str]
+                                                     ) -> None:
+    repo = make_repo(tmp_path / "repo", python_files(40, 40))
+    assert cli(repo, env, "index", "--no-embed").returncode == 0
+    proc = subprocess.Popen([sys.executable, "-m", "indexer", "symbols", "-k", "1600",
+                             "function"], cwd=repo, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith(b"function")
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 141 and err == b"", err

@@ -97,7 +97,10 @@ class _UnixGroup(click.Group):
 
     def invoke(self, ctx: click.Context):  # noqa: ANN201 - the command's return value
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            finally:  # a closed pipe shows here (141), not as a traceback at exit
+                sys.stdout.flush()
         except KeyboardInterrupt:
             click.echo("", err=True)  # end the line the terminal's ^C is on
             raise click.exceptions.Exit(130) from None
