@@ -517,7 +517,7 @@ class SnapshotSearcher:
         manifest = self.manifest
         key = (options.globs, options.scope)
         by_blob, wanted_bytes = self._blob_map(key)
-        stats.files_in_scope = sum(len(v) for v in by_blob.values())
+        stats.files_in_scope += sum(len(v) for v in by_blob.values())
         scan = compiled.plan.is_scan
         candidate_blobs: list[int] = []
         if not scan:

@@ -36,6 +36,10 @@ FILES: dict[str, str | bytes] = {
     "src/.hidden.py": "hello = 'hidden'\n",
     "data/blob.bin": b"\x00\x01binary hello\n",
     "Makefile": "hello:\n\techo hello\n",
+    ".gitignore": "*.log\nbuild/\n",
+    # ignored: never indexed, searched by --no-ignore or when named
+    "debug.log": "hello from a log\n",
+    "build/out.txt": "hello build\nbye\n",
 }
 
 
@@ -123,6 +127,11 @@ LINE_CASES = [
     ["--vimgrep", "hello"],
     ["--sort", "path", "hello"],
     ["hello", "src/nested/deep.go", "docs/readme.md"],
+    ["--no-ignore", "hello"],
+    ["--no-ignore", "-g", "*.txt", "hello"],
+    ["--no-ignore", "--hidden", "-w", "hello"],
+    ["hello", "debug.log"],  # rg searches a file it is given, ignored or not
+    ["hello", "build/out.txt", "src/lib.rs"],
 ]
 
 
@@ -151,6 +160,9 @@ LIST_CASES = [
     ["--files", "-t", "py"],
     ["--files", "-g", "*.md", "-g", "*.txt"],
     ["--files", "-T", "py", "docs", "web"],
+    ["--files", "--no-ignore"],
+    ["-c", "--no-ignore", "hello"],
+    ["-l", "--no-ignore", "-t", "txt", "hello"],
 ]
 
 

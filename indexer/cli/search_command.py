@@ -59,7 +59,7 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 @click.option("--hidden", is_flag=True,
               help="Search hidden files and folders (names starting with '.'), as rg.")
 @click.option("--no-ignore", is_flag=True,
-              help="Refused with a message: files git ignores are not indexed.")
+              help="Also search files git ignores (read now: they are not indexed).")
 @click.option("-l", "--files-with-matches", is_flag=True,
               help="Print only the paths of files with a match.")
 @click.option("-c", "--count", is_flag=True, help="Print PATH:N, matching lines per file.")
@@ -183,10 +183,6 @@ def run_search(params: dict, out, err, workspaces=None) -> int:  # noqa: ANN001,
     if not patterns and not list_files:
         err("codeloupe: no pattern given (usage: codeloupe search [OPTIONS] PATTERN [PATH]...)")
         return EXIT_ERROR
-    if params.get("no_ignore"):
-        err("codeloupe: --no-ignore: files git ignores are not in the index (it holds tracked "
-            "files and untracked ones git does not ignore); search those with rg --no-ignore")
-        return EXIT_ERROR
     if params["as_json"] and (params.get("files_with_matches") or params.get("count")
                               or list_files):
         err("codeloupe: --json cannot be combined with -l, -c or --files")
@@ -259,7 +255,9 @@ def run_search(params: dict, out, err, workspaces=None) -> int:  # noqa: ANN001,
             return argument.display(path)
 
         if list_files:
-            return _list_files(snapshot, options, display, out, path_args, scope)
+            extra = _unindexed_paths(root, snapshot, path_args, bool(params.get("no_ignore")),
+                                     options) if rev is None else []
+            return _list_files(snapshot, options, display, out, path_args, scope, extra)
         if files_with_matches:
             printer = PathPrinter(out, display)
         elif count:
@@ -270,6 +268,18 @@ def run_search(params: dict, out, err, workspaces=None) -> int:  # noqa: ANN001,
             printer = VimgrepPrinter(out, options.context_before > 0 or
                                      options.context_after > 0, display)
         results = snapshot.searcher.search(options, compiled, stats)
+        unindexed = _unindexed_paths(root, snapshot, path_args, bool(params.get("no_ignore")),
+                                     options) if rev is None else []
+        if unindexed and compiled is not None:
+            # files git ignores are not indexed: read them now, merged in path order
+            from indexer.cli import _parse_size
+            from indexer.store.content import DEFAULT_MAX_FILESIZE
+
+            size = (_parse_size(params["max_filesize"]) if params["max_filesize"]
+                    else DEFAULT_MAX_FILESIZE)
+            extra_results = _search_unindexed(root, unindexed, compiled, options, size, stats)
+            results = _limited(sorted([*results, *extra_results], key=lambda r: r.path),
+                               options.limit)
         if len(path_args) > 1:  # rg goes through its PATH arguments in the order given
             order = {p.relative: k for k, p in enumerate(path_args)}
             results = sorted(results, key=lambda r: order[scope.root_of(r.path)])
@@ -295,7 +305,83 @@ def run_search(params: dict, out, err, workspaces=None) -> int:  # noqa: ANN001,
     return EXIT_MATCH if stats.matched_lines else EXIT_NO_MATCH
 
 
-def _list_files(snapshot, options, display, out, path_args, scope) -> int:  # noqa: ANN001
+def _unindexed_paths(root: str, snapshot, path_args: list[PathArgument],  # noqa: ANN001
+                     no_ignore: bool, options) -> list[str]:  # noqa: ANN001 - SearchOptions
+    """Working-tree files the index does not hold that rg would search: with --no-ignore,
+    those git ignores (kept by the same globs, PATHs, types and hiddenness); and a file named
+    on the command line, which rg searches even when ignored. Symbolic links are left out, as
+    rg follows none by default."""
+    import subprocess
+
+    from indexer.search import file_filter
+
+    indexed = set(snapshot.manifest.paths)
+    found: set[str] = set()
+    for argument in path_args:
+        full = os.path.join(root, argument.relative)
+        if argument.relative and argument.relative not in indexed and os.path.isfile(full) \
+                and not os.path.islink(full):
+            found.add(argument.relative)
+    if no_ignore:
+        listed = subprocess.run(["git", "-C", root, "ls-files", "-z", "--others", "--ignored",
+                                 "--exclude-standard"], capture_output=True, check=False).stdout
+        keep = file_filter(options.globs, options.scope)
+        for raw_path in listed.split(b"\0"):
+            path = raw_path.decode("utf-8", "surrogateescape")
+            if path and (keep is None or keep(path)) and not os.path.islink(
+                    os.path.join(root, path)):
+                found.add(path)
+    return sorted(found)
+
+
+def _search_unindexed(root: str, paths: list[str], compiled, options,  # noqa: ANN001
+                      max_filesize: int, stats) -> list:  # noqa: ANN001 - SearchStats
+    """Read and search files the index does not hold, as the indexer would prepare them
+    (binary cut, UTF-16 transcoded, too large skipped)."""
+    from indexer.search import FileMatches, scan_bytes
+    from indexer.store.content import prepare_content
+
+    found = []
+    for path in paths:
+        try:
+            with open(os.path.join(root, path), "rb") as handle:
+                prepared = prepare_content(handle.read(max_filesize + 1), max_filesize)
+        except OSError:
+            continue  # vanished or unreadable since git listed it
+        if not prepared.kind.searchable:
+            continue
+        stats.files_in_scope += 1
+        stats.files_searched += 1
+        stats.bytes_searched += len(prepared.data)
+        lines = scan_bytes(prepared.data, 0, compiled, options)
+        if lines:
+            result = FileMatches(path, lines, -1, len(prepared.data))
+            stats.matched_files += 1
+            stats.matched_lines += result.match_count
+            found.append(result)
+    return found
+
+
+def _limited(results: list, limit: int | None) -> list:
+    """--limit over merged results: matching lines in all."""
+    if limit is None:
+        return results
+    from indexer.search import _truncate
+
+    kept = []
+    for result in results:
+        if limit <= 0:
+            break
+        if result.match_count > limit:
+            result.lines = _truncate(result.lines, limit)
+            result.counted = -1
+        limit -= result.match_count
+        kept.append(result)
+    return kept
+
+
+def _list_files(snapshot, options, display, out, path_args, scope,  # noqa: ANN001
+                extra: list[str]) -> int:
     """rg --files: every file the search would look at, binary ones too (not those over
     --max-filesize), in path order; exit 1 when there is none (rg says nothing then)."""
     from indexer.search import file_filter
@@ -307,6 +393,8 @@ def _list_files(snapshot, options, display, out, path_args, scope) -> int:  # no
     order = {p.relative: k for k, p in enumerate(path_args)}
     listed = [path for path, kind in zip(manifest.paths, manifest.kinds, strict=True)
               if kind not in skipped and (keep is None or keep(path))]
+    if extra:  # files git ignores (--no-ignore), or named on the command line
+        listed = sorted({*listed, *extra})
     if len(path_args) > 1:
         listed.sort(key=lambda path: order[scope.root_of(path)])
     for path in listed:
