@@ -111,7 +111,7 @@ class _UnixGroup(click.Group):
 
 
 @click.group(cls=_UnixGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="codeloupe")
+@click.version_option(package_name="codeloupe", message="%(prog)s %(version)s")
 def cli() -> None:
     """codeloupe: code search for every branch of a git repository."""
 

@@ -100,7 +100,7 @@ class WarmWorkspaces:
         self.snapshots: dict[tuple, object] = {}
 
     def snapshot(self, repo: str | None, index_dir: str | None, max_filesize: str | None,
-                 rev: str | None, refresh: bool):  # noqa: ANN201
+                 rev: str | None, refresh: bool, on_wait=None):  # noqa: ANN001, ANN201
         from indexer.cli import _open_workspace
         from indexer.errors import RepositoryError
         from indexer.repo import GitRepo
@@ -121,7 +121,7 @@ class WarmWorkspaces:
                 cached = self.snapshots.get(snap_key)
                 if cached is None or not watch.watching or watch.dirty:
                     watch.dirty = False  # events during the refresh set it again
-                    cached = ws.snapshot(None, refresh=refresh)
+                    cached = ws.snapshot(None, refresh=refresh, on_wait=on_wait)
                 else:  # `codeloupe gc` may have moved its blobs since
                     cached = ws.current(cached)
                 self.snapshots[snap_key] = cached
@@ -133,7 +133,7 @@ class WarmWorkspaces:
         except RepositoryError:  # gc dropped that commit's snapshot
             fresh = None
         if fresh is None:
-            fresh = ws.snapshot(rev, refresh=refresh)
+            fresh = ws.snapshot(rev, refresh=refresh, on_wait=on_wait)
         if fresh is not cached:
             with self.lock:
                 self.snapshots[snap_key] = fresh

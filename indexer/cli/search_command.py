@@ -237,7 +237,7 @@ def run_search(params: dict, out, err, workspaces=None) -> int:  # noqa: ANN001,
         compiled = None if list_files else compile_search(options)  # before any indexing
         if workspaces is not None:
             snapshot = workspaces.snapshot(root, index_dir, params["max_filesize"], rev,
-                                           refresh=not params["no_refresh"])
+                                           refresh=not params["no_refresh"], on_wait=err)
         else:
             from indexer.cli.progress import index_progress
 
