@@ -124,5 +124,7 @@ def test_bad_revisions_and_places_get_clear_errors(repo: Path, tmp_path: Path) -
     assert unknown.returncode == 2 and b"unknown revision 'featur'" in unknown.stderr
     outside = tmp_path / "not-a-repo"
     outside.mkdir()
-    result = run(outside, "search", "x")
+    result = run(outside, "index")  # only git repositories are indexed
     assert result.returncode == 2 and b"not a git repository" in result.stderr
+    result = run(outside, "search", "x")  # searched as rg would: nothing there
+    assert result.returncode == 2 and b"No files were searched" in result.stderr

@@ -281,3 +281,36 @@ def test_help_version_and_usage_errors_reach_the_terminal(repo: Path, env: dict[
     assert b"Usage: codeloupe search" in usage.stderr
     log = Path(env["CODELOUPE_INDEX_DIR"]) / "daemon.log"
     assert not log.exists() or b"Usage" not in log.read_bytes()  # none of it went there
+
+
+PLAIN_FILES: dict[str, str | bytes] = {
+    "notes/a.txt": "hello\nworld hello\n",
+    "notes/.drafts/b.txt": "hello draft\n",
+    "code/x.py": "def hello():\n    return 'hello'\n",
+    "code.md": "# hello\n",
+    ".profile": "hello=1\n",
+    "bin.dat": b"\x00hello\n",
+    ".gitignore": "*.md\n",  # no git here: rg reads no .gitignore, and neither do we
+}
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.conftest import write_files
+
+    root = tmp_path_factory.mktemp("plain") / "folder"
+    root.mkdir()
+    write_files(root, PLAIN_FILES)
+    return root
+
+
+@pytest.mark.parametrize("args", [["hello"], ["-c", "hello"], ["--files"], ["--hidden", "-l",
+                                  "hello"], ["-t", "py", "hello"], ["hello", "notes", "code.md"],
+                                  ["-g", "*.txt", "-C", "1", "world"]], ids=" ".join)
+def test_a_folder_outside_git_is_searched_as_rg_does(plain: Path, env: dict[str, str],
+                                                       args: list[str]) -> None:
+    mine = ours(plain, env, *args)
+    rg = theirs(plain, "--sort", "path", *(["--vimgrep"] if "-c" not in args and "-l" not in
+                                         args and "--files" not in args else []), *args)
+    assert mine.returncode == rg.returncode == 0, (mine.stderr, rg.stderr)
+    assert mine.stdout.decode() == rg.stdout.decode()

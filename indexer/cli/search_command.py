@@ -24,6 +24,7 @@ from indexer.cli import (
     repo_option,
     rev_option,
 )
+from indexer.errors import CodeloupeError
 
 NO_FILES_SEARCHED = ("No files were searched, which means ripgrep probably applied a filter "
                      "you didn't expect.\nRunning with --debug will show why files are being "
@@ -101,6 +102,10 @@ def search(**params: object) -> None:
     sys.exit(code)
 
 
+class NotInRepository(CodeloupeError):
+    """The folder is in no git repository: `search` reads it directly (no index)."""
+
+
 @dataclass(frozen=True)
 class PathArgument:
     typed: str  # as the user wrote it: printed paths start with it, as rg's do
@@ -114,7 +119,8 @@ class PathArgument:
 
 
 def _resolve_paths(typed: tuple[str, ...], cwd: str, root: str, worktree: bool,
-                   err: Callable[[str], None]) -> tuple[list[PathArgument], bool] | None:
+                   err: Callable[[str], None], what: str = "repository"
+                   ) -> tuple[list[PathArgument], bool] | None:
     """PATH arguments inside the repository, and whether one was missing (rg reports it and
     goes on; the exit code is then 2). None: one lies outside the repository (refused)."""
     found: list[PathArgument] = []
@@ -124,8 +130,8 @@ def _resolve_paths(typed: tuple[str, ...], cwd: str, root: str, worktree: bool,
         absolute = os.path.realpath(os.path.join(cwd, text))
         relative = os.path.relpath(absolute, real_root)
         if relative == ".." or relative.startswith("../") or os.path.isabs(relative):
-            err(f"codeloupe: {text}: outside the repository {root} (only its files are "
-                "indexed; run codeloupe from the other repository, or use --repo)")
+            err(f"codeloupe: {text}: outside the {what} {root} (only its files are "
+                "searched; run codeloupe from the other folder, or use --repo)")
             return None
         if worktree and not os.path.lexists(os.path.join(cwd, text)):
             err(f"codeloupe: {text}: No such file or directory (os error 2)")
@@ -154,7 +160,7 @@ def _discover_root(repo: str | None, cwd: str, paths: tuple[str, ...]) -> str:
                 pass
         where = os.path.realpath(start)
         if os.path.isdir(where):
-            raise RepositoryError(
+            raise NotInRepository(
                 f"{where}: not a git repository (or any parent): codeloupe indexes git "
                 "repositories (run `git init` there to search it, or use rg)") from None
         raise
@@ -214,8 +220,15 @@ def run_search(params: dict, out, err, workspaces=None) -> int:  # noqa: ANN001,
     try:
         for glob in params["globs"]:
             check_glob(glob)
-        root = _discover_root(repo, cwd, typed_paths)
-        resolved = _resolve_paths(typed_paths, cwd, root, rev is None, err)
+        try:
+            root, plain = _discover_root(repo, cwd, typed_paths), False
+        except NotInRepository:
+            if repo is not None or rev is not None:
+                raise
+            # not a git repository: search the folder as rg would, reading it directly
+            root, plain = os.path.realpath(cwd), True
+        resolved = _resolve_paths(typed_paths, cwd, root, rev is None, err,
+                                  "folder" if plain else "repository")
         if resolved is None:
             return EXIT_ERROR
         path_args, missing = resolved
@@ -235,16 +248,17 @@ def run_search(params: dict, out, err, workspaces=None) -> int:  # noqa: ANN001,
             max_count=1 if files_with_matches else params["max_count"],
             limit=params["limit"], scope=scope)
         compiled = None if list_files else compile_search(options)  # before any indexing
-        if workspaces is not None:
-            snapshot = workspaces.snapshot(root, index_dir, params["max_filesize"], rev,
-                                           refresh=not params["no_refresh"], on_wait=err)
-        else:
-            from indexer.cli.progress import index_progress
 
-            ws = _open_workspace(root, index_dir, params["max_filesize"])
-            with index_progress(label="indexing") as on_progress:
-                snapshot = ws.snapshot(rev, refresh=not params["no_refresh"],
-                                       on_progress=on_progress, on_wait=err)
+        def make_printer(display: Callable[[str], str], single_file: bool):  # noqa: ANN202
+            if files_with_matches:
+                return PathPrinter(out, display)
+            if count:
+                return CountPrinter(out, display, with_path=not single_file)
+            if params["as_json"]:
+                return JsonPrinter(out, display)
+            return VimgrepPrinter(out, options.context_before > 0 or options.context_after > 0,
+                                  display)
+
         single_file = len(path_args) == 1 and not os.path.isdir(
             os.path.join(cwd, path_args[0].typed)) and rev is None
 
@@ -254,43 +268,19 @@ def run_search(params: dict, out, err, workspaces=None) -> int:  # noqa: ANN001,
             argument = path_args[[p.relative for p in path_args].index(scope.root_of(path))]
             return argument.display(path)
 
-        if list_files:
-            extra = _unindexed_paths(root, snapshot, path_args, bool(params.get("no_ignore")),
-                                     options) if rev is None else []
-            return _list_files(snapshot, options, display, out, path_args, scope, extra)
-        if files_with_matches:
-            printer = PathPrinter(out, display)
-        elif count:
-            printer = CountPrinter(out, display, with_path=not single_file)
-        elif params["as_json"]:
-            printer = JsonPrinter(out, display)
-        else:
-            printer = VimgrepPrinter(out, options.context_before > 0 or
-                                     options.context_after > 0, display)
-        results = snapshot.searcher.search(options, compiled, stats)
-        unindexed = _unindexed_paths(root, snapshot, path_args, bool(params.get("no_ignore")),
-                                     options) if rev is None else []
-        if unindexed and compiled is not None:
-            # files git ignores are not indexed: read them now, merged in path order
-            from indexer.cli import _parse_size
-            from indexer.store.content import DEFAULT_MAX_FILESIZE
+        if plain:
+            from indexer.cli.plain_folder import search_plain_folder
 
-            size = (_parse_size(params["max_filesize"]) if params["max_filesize"]
-                    else DEFAULT_MAX_FILESIZE)
-            extra_results = _search_unindexed(root, unindexed, compiled, options, size, stats)
-            results = _limited(sorted([*results, *extra_results], key=lambda r: r.path),
-                               options.limit)
-        if len(path_args) > 1:  # rg goes through its PATH arguments in the order given
-            order = {p.relative: k for k, p in enumerate(path_args)}
-            results = sorted(results, key=lambda r: order[scope.root_of(r.path)])
-        if params["max_count"] == 0 or params["limit"] == 0:  # rg -m 0: nothing, exit 1
-            for _ in results:  # the search still runs: its stats say whether files were seen
-                pass
-            stats.matched_lines = 0
+            listed = search_plain_folder(root, path_args, options, compiled, params, stats,
+                                         make_printer(display, single_file), out, display)
+            if listed is not None:  # --files
+                return listed
         else:
-            for result in results:
-                printer.file(result)
-            printer.finish(stats)
+            listed = _search_index(root, path_args, scope, options, compiled, params, stats,
+                                   out, make_printer(display, single_file), display,
+                                   workspaces, err)
+            if listed is not None:  # --files
+                return listed
         out.flush()
     except CodeloupeError as exc:
         err(f"codeloupe: {exc}")
@@ -303,6 +293,61 @@ def run_search(params: dict, out, err, workspaces=None) -> int:  # noqa: ANN001,
     if missing:
         return EXIT_ERROR
     return EXIT_MATCH if stats.matched_lines else EXIT_NO_MATCH
+
+
+def _search_index(root: str, path_args: list[PathArgument], scope, options,  # noqa: ANN001
+                  compiled, params: dict, stats, out, printer,  # noqa: ANN001
+                  display: Callable[[str], str], workspaces, err: Callable[[str], None]  # noqa: ANN001
+                  ) -> int | None:
+    """Search (or list, --files: then the exit code) through the repository's index, brought
+    up to date first; files the index does not hold that rg would search are read now."""
+    from indexer.cli import _open_workspace
+
+    rev, index_dir = params["rev"], params["index_dir"]
+    if workspaces is not None:
+        snapshot = workspaces.snapshot(root, index_dir, params["max_filesize"], rev,
+                                       refresh=not params["no_refresh"], on_wait=err)
+    else:
+        from indexer.cli.progress import index_progress
+
+        ws = _open_workspace(root, index_dir, params["max_filesize"])
+        with index_progress(label="indexing") as on_progress:
+            snapshot = ws.snapshot(rev, refresh=not params["no_refresh"],
+                                   on_progress=on_progress, on_wait=err)
+    unindexed = _unindexed_paths(root, snapshot, path_args, bool(params.get("no_ignore")),
+                                 options) if rev is None else []
+    if params.get("list_files"):
+        return _list_files(snapshot, options, display, out, path_args, scope, unindexed)
+    results = snapshot.searcher.search(options, compiled, stats)
+    if unindexed:
+        # files git ignores are not indexed: read them now, merged in path order
+        results = _limited(sorted([*results, *_search_unindexed(
+            root, unindexed, compiled, options, _max_filesize(params), stats)],
+            key=lambda r: r.path), options.limit)
+    if len(path_args) > 1:  # rg goes through its PATH arguments in the order given
+        order = {p.relative: k for k, p in enumerate(path_args)}
+        results = sorted(results, key=lambda r: order[scope.root_of(r.path)])
+    print_results(results, printer, params, stats)
+    return None
+
+
+def print_results(results, printer, params: dict, stats) -> None:  # noqa: ANN001
+    if params["max_count"] == 0 or params["limit"] == 0:  # rg -m 0: nothing, exit 1
+        for _ in results:  # the search still runs: its stats say whether files were seen
+            pass
+        stats.matched_lines = 0
+        return
+    for result in results:
+        printer.file(result)
+    printer.finish(stats)
+
+
+def _max_filesize(params: dict) -> int:
+    from indexer.cli import _parse_size
+    from indexer.store.content import DEFAULT_MAX_FILESIZE
+
+    return _parse_size(params["max_filesize"]) if params["max_filesize"] else \
+        DEFAULT_MAX_FILESIZE
 
 
 def _unindexed_paths(root: str, snapshot, path_args: list[PathArgument],  # noqa: ANN001
