@@ -163,6 +163,8 @@ LIST_CASES = [
     ["--files", "--no-ignore"],
     ["-c", "--no-ignore", "hello"],
     ["-l", "--no-ignore", "-t", "txt", "hello"],
+    ["--json", "-l", "hello"],  # -l, -c and --files win over --json, as in rg
+    ["--json", "-c", "-i", "hello"],
 ]
 
 

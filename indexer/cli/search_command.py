@@ -189,10 +189,6 @@ def run_search(params: dict, out, err, workspaces=None) -> int:  # noqa: ANN001,
     if not patterns and not list_files:
         err("codeloupe: no pattern given (usage: codeloupe search [OPTIONS] PATTERN [PATH]...)")
         return EXIT_ERROR
-    if params["as_json"] and (params.get("files_with_matches") or params.get("count")
-                              or list_files):
-        err("codeloupe: --json cannot be combined with -l, -c or --files")
-        return EXIT_ERROR
     repo, rev, index_dir = params["repo"], params["rev"], params["index_dir"]
     if params["lexical"]:
         from indexer.cli.semantic_commands import run_lexical
