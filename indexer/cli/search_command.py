@@ -42,7 +42,7 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("args", nargs=-1, metavar="PATTERN [PATH]...")
-@click.option("-e", "--regexp", "extra_patterns", multiple=True,
+@click.option("-e", "--regexp", "extra_patterns", multiple=True, metavar="PATTERN",
               help="A pattern to search for (repeatable; matches any). With -e, every "
                    "positional argument is a PATH.")
 @click.option("-F", "--fixed-strings", is_flag=True, help="Treat patterns as literal strings.")
@@ -51,7 +51,7 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
               help="Case-insensitive unless the pattern has an uppercase letter.")
 @click.option("-s", "--case-sensitive", is_flag=True, help="Case-sensitive search (default).")
 @click.option("-w", "--word-regexp", is_flag=True, help="Only matches surrounded by word bounds.")
-@click.option("-g", "--glob", "globs", multiple=True,
+@click.option("-g", "--glob", "globs", multiple=True, metavar="GLOB",
               help="Include files matching GLOB; a leading ! excludes. Repeatable.")
 @click.option("-t", "--type", "types", multiple=True, metavar="TYPE",
               help="Only files of this type (rg's names: py, rust, js, …). Repeatable.")
@@ -66,13 +66,16 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 @click.option("-c", "--count", is_flag=True, help="Print PATH:N, matching lines per file.")
 @click.option("--files", "list_files", is_flag=True,
               help="Print the files that would be searched (no pattern).")
-@click.option("-C", "--context", type=_NON_NEGATIVE, default=0,
+@click.option("-C", "--context", type=_NON_NEGATIVE, default=0, metavar="NUM",
               help="Lines of context around matches.")
-@click.option("-B", "--before-context", type=_NON_NEGATIVE, default=None)
-@click.option("-A", "--after-context", type=_NON_NEGATIVE, default=None)
-@click.option("-m", "--max-count", type=_NON_NEGATIVE, default=None,
+@click.option("-B", "--before-context", type=_NON_NEGATIVE, default=None, metavar="NUM",
+              help="Lines of context before matches.")
+@click.option("-A", "--after-context", type=_NON_NEGATIVE, default=None, metavar="NUM",
+              help="Lines of context after matches.")
+@click.option("-m", "--max-count", type=_NON_NEGATIVE, default=None, metavar="NUM",
               help="Matching lines per file.")
-@click.option("--limit", type=_NON_NEGATIVE, default=None, help="Matching lines in all.")
+@click.option("--limit", type=_NON_NEGATIVE, default=None, metavar="NUM",
+              help="Matching lines in all.")
 @click.option("-n", "--line-number", is_flag=True, help="Accepted (lines are always numbered).")
 @click.option("--vimgrep", is_flag=True, help="Accepted (the default output is rg --vimgrep's).")
 @click.option("--sort", type=click.Choice(["path", "none"]), default=None,
