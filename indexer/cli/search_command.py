@@ -8,6 +8,7 @@ where ripgrep has one ("No files were searched…", bad globs, unknown types, mi
 
 from __future__ import annotations
 
+import bisect
 import os
 import sys
 from collections.abc import Callable
@@ -359,13 +360,14 @@ def _unindexed_paths(root: str, snapshot, path_args: list[PathArgument],  # noqa
 
     from indexer.search import file_filter
 
-    indexed = set(snapshot.manifest.paths)
     found: set[str] = set()
+    paths = snapshot.manifest.paths  # sorted: a bisect per named file, not a set per search
     for argument in path_args:
         full = os.path.join(root, argument.relative)
-        if argument.relative and argument.relative not in indexed and os.path.isfile(full) \
-                and not os.path.islink(full):
-            found.add(argument.relative)
+        if argument.relative and os.path.isfile(full) and not os.path.islink(full):
+            at = bisect.bisect_left(paths, argument.relative)
+            if at == len(paths) or paths[at] != argument.relative:
+                found.add(argument.relative)
     if no_ignore:
         listed = subprocess.run(["git", "-C", root, "ls-files", "-z", "--others", "--ignored",
                                  "--exclude-standard"], capture_output=True, check=False).stdout
