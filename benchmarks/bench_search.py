@@ -306,8 +306,9 @@ def bench_query(q: Query, searcher, corpus: Path, index_dir: Path, rg: str,  # n
         r.editor_ratio = ratio(r.editor_ours_ms, r.editor_rg_ms)
     # (d) whole processes
     if with_cli:
-        ours_cmd = [codeloupe, "search", "--repo", str(corpus), "--index-dir", str(index_dir),
-                    *q.rg_flags(), "-e", q.pattern]
+        # --hidden: the same files as RG_BASE (the CLI skips hidden ones by default, as rg)
+        ours_cmd = [codeloupe, "search", "--hidden", "--repo", str(corpus), "--index-dir",
+                    str(index_dir), *q.rg_flags(), "-e", q.pattern]
         rg_vim = rg_command(rg, q, vimgrep=True)
         ours_t, rg_t = [], []
         for _ in range(args.cli_runs):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -69,6 +71,20 @@ def _background(parent: int) -> None:
     exit_when_orphaned(parent)
 
 
+def _submit(pool: ProcessPoolExecutor, batch: list[tuple[int, str, bytes]]) -> Future:
+    """pool.submit, with SIGINT ignored while a worker may be spawned: the worker inherits
+    the ignored disposition through exec, so Python installs no KeyboardInterrupt handler in
+    it. Ctrl-C reaches the whole foreground process group; only this process should act on
+    it (roll back, keep the last good index), not print a traceback from every worker."""
+    if threading.current_thread() is not threading.main_thread():
+        return pool.submit(_analyze_batch, batch)  # only the main thread gets SIGINT anyway
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return pool.submit(_analyze_batch, batch)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _bounded_map(pool: ProcessPoolExecutor, jobs: Iterator[tuple[int, str, bytes]],
                  cancel: CancelToken) -> Iterator:
     """`pool.map(_analyze, jobs)` in order, with at most IN_FLIGHT batches submitted: the
@@ -79,13 +95,13 @@ def _bounded_map(pool: ProcessPoolExecutor, jobs: Iterator[tuple[int, str, bytes
     for job in jobs:
         batch.append(job)
         if len(batch) == BATCH:
-            pending.append(pool.submit(_analyze_batch, batch))
+            pending.append(_submit(pool, batch))
             batch = []
             while len(pending) >= IN_FLIGHT:
                 cancel.check()
                 yield from pending.popleft().result()
     if batch:
-        pending.append(pool.submit(_analyze_batch, batch))
+        pending.append(_submit(pool, batch))
     while pending:
         cancel.check()
         yield from pending.popleft().result()

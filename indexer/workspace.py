@@ -216,18 +216,19 @@ class Workspace:
             self._settings = load_settings(self.root)
         return self._settings
 
-    def semantic(self, rev: str | None = None, *, refresh: bool = True):  # noqa: ANN201
+    def semantic(self, rev: str | None = None, *, refresh: bool = True,
+                 on_wait=None):  # noqa: ANN001, ANN201
         """The SemanticSearcher of a snapshot (chunked first if needed), cached while its
-        manifest stays the same."""
+        manifest stays the same. `on_wait(message)` hears of a wait for another writer."""
         from indexer.retrieval.semantic import SemanticSearcher
 
-        snapshot = self.snapshot(rev, refresh=refresh)
+        snapshot = self.snapshot(rev, refresh=refresh, on_wait=on_wait)
         record = self.store.catalog.snapshot(snapshot.name)
         key = (snapshot.name, record.manifest if record else "")
         searcher = self._semantic.get(key)
         if searcher is None:
             if refresh:
-                self.enrich(rev)
+                self.enrich(rev, on_wait=on_wait)
             for old in [k for k in self._semantic if k[0] == snapshot.name]:
                 del self._semantic[old]
             searcher = self._semantic[key] = SemanticSearcher(self, snapshot, self.settings)

@@ -34,7 +34,9 @@ def test_index_prints_a_summary_and_reindex_reads_only_changes(repo: Path) -> No
     first = run(repo, "index")
     assert first.returncode == 0, first.stderr
     line = first.stdout.decode()
-    assert "3 files" in line and "1 binary" in line and "index size" in line
+    # it adds up: 4 files = 3 searchable + 1 skipped (1 binary), and all 4 were read
+    assert "4 files = 3 searchable" in line and "+ 1 skipped (1 binary)" in line, line
+    assert "index size" in line
     assert "4 new files read" in line
     (repo / "src" / "util.py").write_text("def helper(x):\n    return x * 3\n")
     second = run(repo, "index")
@@ -122,5 +124,7 @@ def test_bad_revisions_and_places_get_clear_errors(repo: Path, tmp_path: Path) -
     assert unknown.returncode == 2 and b"unknown revision 'featur'" in unknown.stderr
     outside = tmp_path / "not-a-repo"
     outside.mkdir()
-    result = run(outside, "search", "x")
+    result = run(outside, "index")  # only git repositories are indexed
     assert result.returncode == 2 and b"not a git repository" in result.stderr
+    result = run(outside, "search", "x")  # searched as rg would: nothing there
+    assert result.returncode == 2 and b"No files were searched" in result.stderr

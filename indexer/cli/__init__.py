@@ -11,11 +11,18 @@ import sys
 import click
 
 EXIT_MATCH, EXIT_NO_MATCH, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a process Ctrl-C stopped
 
 
 def _fail(message: str) -> None:
     click.echo(f"codeloupe: {message}", err=True)
     sys.exit(EXIT_ERROR)
+
+
+def _interrupted(message: str) -> None:
+    """Ctrl-C, after the clean-up that keeps the last good index: 128 + SIGINT."""
+    click.echo(f"\ncodeloupe: {message}", err=True)
+    sys.exit(EXIT_INTERRUPTED)
 
 
 def _parse_size(text: str) -> int:
@@ -45,6 +52,34 @@ def _human(n: float) -> str:
     return f"{n:.1f} GB"
 
 
+class AliasedOption(click.Option):
+    """An option whose old spellings (`hidden_names`) still work for scripts but are left out
+    of --help, so that every subcommand shows one name for one meaning."""
+
+    def __init__(self, *args, hidden_names: tuple[str, ...] = (), **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.hidden_names = set(hidden_names)
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        shown = self.opts
+        self.opts = [name for name in shown if name not in self.hidden_names]
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.opts = shown
+
+
+def top_k_option(default: int, help_text: str, old: tuple[str, ...] = ()):  # noqa: ANN201
+    """`-k/--top-k N`, the one spelling of "how many results" in every subcommand."""
+    return click.option("-k", "--top-k", *old, "top_k", cls=AliasedOption, hidden_names=old,
+                        type=click.IntRange(1, 5000), default=default, show_default=True,
+                        help=help_text)
+
+
+def kind_option(help_text: str):  # noqa: ANN201
+    return click.option("--kind", "kinds", multiple=True, help=help_text + " Repeatable.")
+
+
 repo_option = click.option("--repo", type=click.Path(file_okay=False),
                            help="Repository (default: the one containing the current directory).")
 index_dir_option = click.option("--index-dir", type=click.Path(file_okay=False),
@@ -56,10 +91,42 @@ rev_option = click.option("--rev", default=None,
                           help="Branch, tag or commit (default: the working tree).")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="codeloupe")
+class _UnixGroup(click.Group):
+    """Unix exit codes for every command: 130 on Ctrl-C (click says "Aborted!" and exits 1),
+    141 and no traceback when stdout's reader goes away (`codeloupe symbols x | head -1`)."""
+
+    def invoke(self, ctx: click.Context):  # noqa: ANN201 - the command's return value
+        try:
+            try:
+                return super().invoke(ctx)
+            finally:  # a closed pipe shows here (141), not as a traceback at exit
+                sys.stdout.flush()
+        except KeyboardInterrupt:
+            click.echo("", err=True)  # end the line the terminal's ^C is on
+            raise click.exceptions.Exit(130) from None
+        except BrokenPipeError:
+            from indexer.cli.entry import closed_pipe
+
+            raise click.exceptions.Exit(closed_pipe()) from None
+
+
+@click.group(cls=_UnixGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="codeloupe", message="%(prog)s %(version)s")
 def cli() -> None:
     """codeloupe: code search for every branch of a git repository."""
+
+
+def _index_summary_line(summary, root, size: int) -> str:  # noqa: ANN001 - IndexSummary, Path
+    """One line that adds up: files = searchable + skipped (by reason); then what was read."""
+    skipped_total = sum(summary.skipped.values())
+    skipped = ", ".join(f"{n} {reason}" for reason, n in sorted(summary.skipped.items()))
+    what = "working tree" if summary.name == "worktree" else f"commit {summary.name[:12]}"
+    state = "up to date" if summary.up_to_date else (
+        f"{summary.new_blobs} new files read ({_human(summary.read_bytes)})")
+    return (f"indexed {what} of {root}: {summary.files + skipped_total} files = "
+            f"{summary.files} searchable ({_human(summary.bytes)}) + {skipped_total} skipped"
+            f"{f' ({skipped})' if skipped else ''}; {state}; {summary.seconds:.2f} s; "
+            f"index size {_human(size)}")
 
 
 @cli.command()
@@ -79,27 +146,24 @@ def index(repo: str | None, rev: str | None, index_dir: str | None,
 
     try:
         ws = _open_workspace(repo, index_dir, max_filesize)
-        with index_progress() as on_progress:
+        with index_progress(label="reading files") as on_progress:
             summary = ws.index(rev, on_progress=on_progress,
                                on_wait=lambda m: click.echo(m, err=True))
         if not no_chunks:
-            with index_progress() as on_progress:
+            with index_progress(label="chunking") as on_progress:
                 enriched = ws.enrich(rev, on_progress=on_progress)
         size = ws.store.size_bytes()
     except CodeloupeError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
-        _fail("interrupted; the previous index is unchanged")
-    skipped = ", ".join(f"{n} {reason}" for reason, n in sorted(summary.skipped.items()))
-    what = "working tree" if summary.name == "worktree" else f"commit {summary.name[:12]}"
-    state = "up to date" if summary.up_to_date else (
-        f"{summary.new_blobs} new files read ({_human(summary.read_bytes)})")
-    click.echo(f"indexed {what} of {ws.root}: {summary.files} files, {_human(summary.bytes)}"
-               f"; skipped: {skipped or 'none'}; {state}; {summary.seconds:.2f} s; "
-               f"index size {_human(size)}")
+        _interrupted("interrupted; the previous index is unchanged")
+    click.echo(_index_summary_line(summary, ws.root, size))
     if not no_chunks:
-        click.echo(f"chunks: {enriched.blobs} files chunked ({enriched.chunks} chunks, "
-                   f"{enriched.symbols} symbols) in {enriched.seconds:.2f} s")
+        if enriched.blobs:
+            click.echo(f"chunks: {enriched.blobs} files chunked ({enriched.chunks} chunks, "
+                       f"{enriched.symbols} symbols) in {enriched.seconds:.2f} s")
+        else:  # a re-index with nothing new: no "0 files chunked (0 chunks…)"
+            click.echo("chunks: up to date")
     if not no_chunks and not no_embed:
         from indexer.cli.ask_commands import embed_snapshot
 
@@ -108,129 +172,27 @@ def index(repo: str | None, rev: str | None, index_dir: str | None,
         except CodeloupeError as exc:
             _fail(str(exc))
         except KeyboardInterrupt:
-            _fail("interrupted; embeddings made so far are kept")
-
-
-@cli.command(context_settings={"ignore_unknown_options": False})
-@click.argument("pattern", required=False)
-@click.option("-e", "--regexp", "extra_patterns", multiple=True,
-              help="A pattern to search for (repeatable; matches any).")
-@click.option("-F", "--fixed-strings", is_flag=True, help="Treat patterns as literal strings.")
-@click.option("-i", "--ignore-case", is_flag=True, help="Case-insensitive search.")
-@click.option("-S", "--smart-case", is_flag=True,
-              help="Case-insensitive unless the pattern has an uppercase letter.")
-@click.option("-s", "--case-sensitive", is_flag=True, help="Case-sensitive search (default).")
-@click.option("-w", "--word-regexp", is_flag=True, help="Only matches surrounded by word bounds.")
-@click.option("-g", "--glob", "globs", multiple=True,
-              help="Include files matching GLOB; a leading ! excludes. Repeatable.")
-@click.option("-C", "--context", type=int, default=0, help="Lines of context around matches.")
-@click.option("-B", "--before-context", type=int, default=None)
-@click.option("-A", "--after-context", type=int, default=None)
-@click.option("-m", "--max-count", type=int, default=None, help="Matching lines per file.")
-@click.option("--limit", type=int, default=None, help="Matching lines in all.")
-@click.option("--json", "as_json", is_flag=True, help="ripgrep's JSON Lines output.")
-@click.option("--lexical", is_flag=True, help="Rank chunks for a free-text query (BM25).")
-@repo_option
-@rev_option
-@index_dir_option
-@max_filesize_option
-@click.option("--no-refresh", is_flag=True, help="Search the index as it is, without updating.")
-def search(pattern: str | None, extra_patterns: tuple[str, ...], fixed_strings: bool,
-           ignore_case: bool, smart_case: bool, case_sensitive: bool, word_regexp: bool,
-           globs: tuple[str, ...], context: int, before_context: int | None,
-           after_context: int | None, max_count: int | None, limit: int | None, as_json: bool,
-           lexical: bool, repo: str | None, rev: str | None, index_dir: str | None,
-           max_filesize: str | None, no_refresh: bool) -> None:
-    """Search like ripgrep (same flags, output and exit codes), on any revision."""
-    params = dict(locals())
-    sys.exit(run_search(params, sys.stdout.buffer,
-                        lambda message: click.echo(message, err=True)))
-
-
-def run_search(params: dict, out, err, workspaces=None) -> int:  # noqa: ANN001
-    """The `search` command on parsed parameters; returns the exit code.
-
-    `out` takes bytes (stdout, or the daemon's socket); `err(message)` reports problems;
-    `workspaces` (the daemon's) supplies warm workspaces and snapshots.
-    """
-    from indexer.errors import CodeloupeError
-
-    patterns = tuple(params["extra_patterns"]) + (
-        (params["pattern"],) if params["pattern"] is not None else ())
-    if not patterns:
-        err("codeloupe: no pattern given (usage: codeloupe search [OPTIONS] PATTERN)")
-        return EXIT_ERROR
-    repo, rev, index_dir = params["repo"], params["rev"], params["index_dir"]
-    if params["lexical"]:
-        from indexer.cli.semantic_commands import run_lexical
-
-        try:
-            ws = _open_workspace(repo, index_dir, params["max_filesize"])
-            return run_lexical(ws, " ".join(patterns), rev, params["as_json"],
-                               params["limit"] or 10)
-        except CodeloupeError as exc:
-            err(f"codeloupe: {exc}")
-            return EXIT_ERROR
-    from indexer.cli.output import JsonPrinter, VimgrepPrinter
-    from indexer.search import SearchOptions, SearchStats, compile_search
-
-    case = "ignore" if params["ignore_case"] else "smart" if params["smart_case"] else "sensitive"
-    if params["case_sensitive"]:
-        case = "sensitive"
-    context = params["context"]
-    before, after = params["before_context"], params["after_context"]
-    options = SearchOptions(
-        patterns=patterns, fixed_strings=params["fixed_strings"], case=case,
-        whole_word=params["word_regexp"], globs=tuple(params["globs"]),
-        context_before=before if before is not None else context,
-        context_after=after if after is not None else context,
-        max_count=params["max_count"], limit=params["limit"])
-    stats = SearchStats()
-    try:
-        compiled = compile_search(options)  # bad patterns fail before any indexing
-        if workspaces is not None:
-            snapshot = workspaces.snapshot(repo, index_dir, params["max_filesize"], rev,
-                                           refresh=not params["no_refresh"])
-        else:
-            from indexer.cli.progress import index_progress
-
-            ws = _open_workspace(repo, index_dir, params["max_filesize"])
-            with index_progress() as on_progress:
-                snapshot = ws.snapshot(rev, refresh=not params["no_refresh"],
-                                       on_progress=on_progress, on_wait=err)
-        printer = JsonPrinter(out) if params["as_json"] else VimgrepPrinter(
-            out, options.context_before > 0 or options.context_after > 0)
-        for result in snapshot.searcher.search(options, compiled, stats):
-            printer.file(result)
-        printer.finish(stats)
-        out.flush()
-    except CodeloupeError as exc:
-        err(f"codeloupe: {exc}")
-        return EXIT_ERROR
-    except BrokenPipeError:
-        pass
-    except KeyboardInterrupt:
-        return 130
-    return EXIT_MATCH if stats.matched_lines else EXIT_NO_MATCH
+            _interrupted("interrupted; embeddings made so far are kept")
 
 
 @cli.command()
 @click.argument("query")
-@click.option("--kind", default=None, help="Only this kind (function, class, method, …).")
-@click.option("--limit", type=int, default=50)
+@kind_option("Only this kind (function, class, method, …).")
+@top_k_option(50, "How many symbols.", old=("--limit",))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per symbol.")
 @repo_option
 @rev_option
 @index_dir_option
-def symbols(query: str, kind: str | None, limit: int, as_json: bool, repo: str | None,
+def symbols(query: str, kinds: tuple[str, ...], top_k: int, as_json: bool, repo: str | None,
             rev: str | None, index_dir: str | None) -> None:
-    """Find definitions like "Go to Symbol in Workspace" (fuzzy, camelCase humps)."""
+    """Find definitions like "Go to Symbol in Workspace" (fuzzy, camelCase humps).
+    Exit 1 when nothing matches, as search and ask."""
     from indexer.cli.semantic_commands import run_symbols
     from indexer.errors import CodeloupeError
 
     try:
-        sys.exit(run_symbols(_open_workspace(repo, index_dir, None), query, rev, kind,
-                             as_json, limit))
+        sys.exit(run_symbols(_open_workspace(repo, index_dir, None), query, rev, kinds,
+                             as_json, top_k))
     except CodeloupeError as exc:
         _fail(str(exc))
 
@@ -273,8 +235,8 @@ def branches(as_json: bool, repo: str | None, index_dir: str | None) -> None:
 @click.option("-g", "--glob", "globs", multiple=True,
               help="Only files matching GLOB; a leading ! excludes. Repeatable.")
 @click.option("--lang", "languages", multiple=True, help="Only this language. Repeatable.")
-@click.option("--kind", "kinds", multiple=True, help="Only this chunk kind. Repeatable.")
-@click.option("-k", "k", type=click.IntRange(1, 300), default=10, help="How many results.")
+@kind_option("Only this chunk kind.")
+@top_k_option(10, "How many results (at most 300).")
 @click.option("--rerank", type=click.Choice(["dense", "llm", "none"]), default=None,
               help="Re-ranker (default: the settings' choice, dense).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per result.")
@@ -282,8 +244,8 @@ def branches(as_json: bool, repo: str | None, index_dir: str | None) -> None:
 @rev_option
 @index_dir_option
 def ask(question: str, globs: tuple[str, ...], languages: tuple[str, ...],
-        kinds: tuple[str, ...], k: int, rerank: str | None, as_json: bool, repo: str | None,
-        rev: str | None, index_dir: str | None) -> None:
+        kinds: tuple[str, ...], top_k: int, rerank: str | None, as_json: bool,
+        repo: str | None, rev: str | None, index_dir: str | None) -> None:
     """Ask the codebase in plain words: hybrid recall (BM25, vectors, symbols, identifiers)
     then re-ranking; prints ranked chunks with the score of each signal."""
     from indexer.cli.ask_commands import run_ask
@@ -291,7 +253,7 @@ def ask(question: str, globs: tuple[str, ...], languages: tuple[str, ...],
 
     try:
         sys.exit(run_ask(_open_workspace(repo, index_dir, None), question, rev, globs,
-                         languages, kinds, k, rerank, as_json))
+                         languages, kinds, min(top_k, 300), rerank, as_json))
     except CodeloupeError as exc:
         _fail(str(exc))
 
@@ -306,7 +268,8 @@ def ask(question: str, globs: tuple[str, ...], languages: tuple[str, ...],
               help="The selected lines; they and the definitions they use come first.")
 @click.option("--open", "open_files", multiple=True, help="A file open in the editor. Repeatable.")
 @click.option("--format", "fmt", type=click.Choice(["markdown", "xml", "json"]),
-              default="markdown", show_default=True)
+              default="markdown", show_default=True,
+              help="How blocks are rendered; `json` implies --json (one JSON spelling).")
 @click.option("--instructions", default="", help="System text placed before the pack.")
 @click.option("-g", "--glob", "globs", multiple=True, help="Only files matching GLOB.")
 @click.option("--json", "as_json", is_flag=True,
@@ -323,6 +286,7 @@ def context(task: str, budget: int | None, file: str | None, line: int | None,
     from indexer.cli.ask_commands import run_context
     from indexer.errors import CodeloupeError
 
+    as_json = as_json or fmt == "json"
     try:
         sys.exit(run_context(_open_workspace(repo, index_dir, None), task, rev, budget, file,
                              line, selection, open_files, fmt, instructions, globs, as_json))
@@ -422,6 +386,11 @@ def daemon(index_root: str | None, stop: bool, idle: float | None) -> None:
     serve_daemon(root, idle if idle is not None else IDLE_SECONDS)
 
 
+from indexer.cli.search_command import run_search, search  # noqa: E402 - needs the helpers
+
+cli.add_command(search)
+__all__ = ["cli", "main", "run_search", "search"]
+
 from indexer.cli.gloss_command import gloss  # noqa: E402 - needs the helpers above
 
 cli.add_command(gloss)
@@ -433,4 +402,4 @@ for _command in (gc, doctor, watch):
 
 
 def main() -> None:
-    cli()
+    cli(prog_name="codeloupe")  # also under `python -m indexer`

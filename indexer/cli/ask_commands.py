@@ -15,7 +15,7 @@ def embed_snapshot(ws, rev: str | None, limit: int | None = None,  # noqa: ANN00
     from indexer.cli.progress import index_progress
 
     searcher = ws.semantic(rev, refresh=False)
-    with index_progress() as on_progress:
+    with index_progress(label="embedding", waiting="loading the model…") as on_progress:
         reports = searcher.embed(limit=limit, on_progress=on_progress)
     done = ", ".join(f"{r.view} {r.cached + r.embedded}/{r.total}" for r in reports)
     fresh = sum(r.embedded for r in reports)
@@ -29,8 +29,9 @@ def ready_searcher(ws, rev: str | None):  # noqa: ANN001, ANN201
     (with progress); a large one is left to `codeloupe index`."""
     from indexer.cli.progress import index_progress
 
-    searcher = ws.semantic(rev)
-    with index_progress() as on_progress:
+    # a concurrent `codeloupe index` holds the write lock: say so rather than hang silently
+    searcher = ws.semantic(rev, on_wait=lambda message: click.echo(message, err=True))
+    with index_progress(label="embedding", waiting="loading the model…") as on_progress:
         searcher.embed_small_backlog(on_progress=on_progress)
     return searcher
 

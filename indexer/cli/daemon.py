@@ -100,7 +100,7 @@ class WarmWorkspaces:
         self.snapshots: dict[tuple, object] = {}
 
     def snapshot(self, repo: str | None, index_dir: str | None, max_filesize: str | None,
-                 rev: str | None, refresh: bool):  # noqa: ANN201
+                 rev: str | None, refresh: bool, on_wait=None):  # noqa: ANN001, ANN201
         from indexer.cli import _open_workspace
         from indexer.errors import RepositoryError
         from indexer.repo import GitRepo
@@ -121,7 +121,7 @@ class WarmWorkspaces:
                 cached = self.snapshots.get(snap_key)
                 if cached is None or not watch.watching or watch.dirty:
                     watch.dirty = False  # events during the refresh set it again
-                    cached = ws.snapshot(None, refresh=refresh)
+                    cached = ws.snapshot(None, refresh=refresh, on_wait=on_wait)
                 else:  # `codeloupe gc` may have moved its blobs since
                     cached = ws.current(cached)
                 self.snapshots[snap_key] = cached
@@ -133,7 +133,7 @@ class WarmWorkspaces:
         except RepositoryError:  # gc dropped that commit's snapshot
             fresh = None
         if fresh is None:
-            fresh = ws.snapshot(rev, refresh=refresh)
+            fresh = ws.snapshot(rev, refresh=refresh, on_wait=on_wait)
         if fresh is not cached:
             with self.lock:
                 self.snapshots[snap_key] = fresh
@@ -164,25 +164,34 @@ class _Handler(socketserver.StreamRequestHandler):
 
 
 def _run(request: dict, writer: FramedWriter, workspaces: WarmWorkspaces) -> int:
+    """Parse and run one `codeloupe search`; whatever is meant for the user (help, usage
+    errors, messages) goes back over the socket, never to the daemon's own stdout or log."""
+    import io
+
     import click
 
-    from indexer.cli import EXIT_ERROR, run_search, search
+    from indexer.cli import cli, run_search, search
 
-    argv = request["argv"]
     cwd = request["cwd"]
+    parent = click.Context(cli, info_name="codeloupe")
+    printed = io.StringIO()  # what click prints while parsing: help, the version
     try:
-        context = search.make_context("search", list(argv[1:]))
-    except click.exceptions.Exit as exc:  # --help
+        # sys.stdout is the whole process's: parse one request at a time (microseconds)
+        with _PARSE_LOCK, contextlib.redirect_stdout(printed):
+            context = search.make_context("search", list(request["argv"][1:]), parent=parent)
+    except click.exceptions.Exit as exc:  # --help, -h, --version: the user's terminal
+        writer.write(printed.getvalue().encode())
         return exc.exit_code
     except click.ClickException as exc:
-        writer.send(b"e", f"Error: {exc.format_message()}\n".encode())
-        return EXIT_ERROR
+        message = io.StringIO()
+        exc.show(file=message)  # "Usage: … Try … Error: …", as in-process
+        writer.send(b"e", message.getvalue().encode())
+        return exc.exit_code
     params = dict(context.params)
     # Paths in the arguments are relative to the client's directory, not the daemon's.
+    params["cwd"] = cwd
     if params.get("repo"):
         params["repo"] = os.path.join(cwd, params["repo"])
-    else:
-        params["repo"] = cwd
     if params.get("index_dir"):
         params["index_dir"] = os.path.join(cwd, params["index_dir"])
 
@@ -190,6 +199,9 @@ def _run(request: dict, writer: FramedWriter, workspaces: WarmWorkspaces) -> int
         writer.send(b"e", (message + "\n").encode())
 
     return run_search(params, writer, err, workspaces)
+
+
+_PARSE_LOCK = threading.Lock()
 
 
 class DaemonServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):

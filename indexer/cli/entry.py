@@ -55,18 +55,34 @@ def _via_daemon(argv: list[str]):  # noqa: ANN202 - exit code, None (no daemon) 
             elif kind == b"x":
                 out.flush()
                 return RESTART if payload == b"restart" else int(payload)
-    except BrokenPipeError:  # our stdout closed (`| head`): done, as rg
-        return 0
+    except BrokenPipeError:  # our stdout closed (`| head`): done, quietly
+        return closed_pipe()
     except (ConnectionError, OSError, ValueError, struct.error):
         return None  # the daemon died mid-answer: nothing was lost, run in-process
     finally:
         sock.close()
 
 
+def closed_pipe() -> int:
+    """stdout's reader went away: 141 (128 + SIGPIPE), as a shell reports a process killed
+    by it, and stdout pointed at /dev/null so that no later flush raises."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 141
+
+
 def main() -> None:
     # every Python we start (daemon, workers) ignores its working directory on sys.path
     os.environ["PYTHONSAFEPATH"] = "1"
     os.umask(0o077)  # indexes hold the text of private code: files 0600, folders 0700
+    try:
+        _main()
+    except KeyboardInterrupt:  # Ctrl-C before or after a command ran: 128 + SIGINT, quietly
+        sys.exit(130)
+
+
+def _main() -> None:
     argv = sys.argv[1:]
     if argv[:1] == ["search"] and os.environ.get("CODELOUPE_DAEMON", "on") != "off":
         code = _via_daemon(argv)

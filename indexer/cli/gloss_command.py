@@ -8,7 +8,14 @@ import threading
 
 import click
 
-from indexer.cli import _fail, _open_workspace, index_dir_option, repo_option, rev_option
+from indexer.cli import (
+    AliasedOption,
+    _fail,
+    _open_workspace,
+    index_dir_option,
+    repo_option,
+    rev_option,
+)
 from indexer.cli.progress import index_progress
 
 
@@ -56,8 +63,10 @@ def _describe(report) -> list[str]:  # noqa: ANN001 - GlossReport
 @click.option("--model", default=None, help="Model name (openai) or .gguf path (llamacpp).")
 @click.option("--base-url", default=None, help="OpenAI-compatible endpoint, e.g. "
                                                "http://localhost:11434/v1.")
-@click.option("--budget", type=int, default=None,
-              help="Chunks to send to a model this run (default: gloss_budget; 0: no limit).")
+@click.option("--max-chunks", "--budget", "budget", cls=AliasedOption, hidden_names=("--budget",),
+              type=click.IntRange(min=0), default=None,
+              help="Chunks to send to a model this run (default: gloss_budget; 0: no limit). "
+                   "(`--budget` is tokens in `context`.)")
 @click.option("--concurrency", type=int, default=None, help="Requests in flight.")
 @click.option("--dry-run", is_flag=True,
               help="Count what would be glossed and estimate tokens and cost; call nothing.")

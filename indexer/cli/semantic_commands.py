@@ -21,7 +21,7 @@ def _enriched(ws, rev: str | None):  # noqa: ANN001, ANN202
     """The snapshot of `rev`, with chunks and symbols brought up to date first."""
     from indexer.cli.progress import index_progress
 
-    with index_progress() as on_progress:
+    with index_progress(label="chunking") as on_progress:
         ws.enrich(rev, on_progress=on_progress, on_wait=lambda m: click.echo(m, err=True))
     return ws.snapshot(rev, refresh=False)
 
@@ -40,18 +40,25 @@ def run_lexical(ws, query: str, rev: str | None, as_json: bool, k: int) -> int: 
     return 0 if hits else 1
 
 
-def run_symbols(ws, query: str, rev: str | None, kind: str | None, as_json: bool,  # noqa: ANN001
-                limit: int) -> int:
+def run_symbols(ws, query: str, rev: str | None, kinds: tuple[str, ...],  # noqa: ANN001
+                as_json: bool, limit: int) -> int:
+    """Exit 0 with matches, 1 without (as search and ask)."""
     from indexer.retrieval.symbol_search import SymbolIndex
 
-    kind_id = None
-    if kind is not None:
+    kind_ids: list[int | None] = []
+    for kind in kinds:
         kind_id = LSP_SYMBOL_KIND.get(kind.lower())
         if kind_id is None:
             names = ", ".join(sorted(LSP_SYMBOL_KIND))
             raise click.BadParameter(f"unknown kind {kind!r}; one of: {names}")
+        kind_ids.append(kind_id)
     snapshot = _enriched(ws, rev)
-    for score, symbol in SymbolIndex(ws, snapshot).search(query, limit, kind_id):
+    index = SymbolIndex(ws, snapshot)
+    found = [hit for kind_id in (kind_ids or [None]) for hit in
+             index.search(query, limit, kind_id)]
+    if len(kind_ids) > 1:  # one list per kind: merge by score
+        found = sorted(found, key=lambda hit: -hit[0])[:limit]
+    for score, symbol in found:
         r = symbol.record
         if as_json:
             click.echo(json.dumps({**symbol.to_dict(), "score": score}, ensure_ascii=False))
@@ -62,7 +69,7 @@ def run_symbols(ws, query: str, rev: str | None, kind: str | None, as_json: bool
             sys.stdout.flush()
             sys.stdout.buffer.write(f"{KIND_NAMES.get(r.kind, r.kind):<10} {r.name:<30} "
                                     f"{where}{container}\n".encode("utf-8", "surrogateescape"))
-    return 0
+    return 0 if found else 1
 
 
 def run_chunks(ws, file: str, rev: str | None, as_json: bool) -> int:  # noqa: ANN001

@@ -8,9 +8,12 @@ folder's own configuration (mean or CLS pooling); other architectures stay on Py
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +46,44 @@ def _pooling(model_path: Path) -> tuple[str, bool]:
     return mode, "Normalize" in kinds
 
 
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Hold back what torch.onnx and onnxruntime's quantizer say while exporting (TracerWarnings,
+    "please consider pre-processing before quantization", C++ messages on fd 2): expected
+    and not the user's business. Shown if the export fails, so that nothing is lost."""
+    import logging
+    import warnings
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        logging.disable(logging.WARNING)  # the quantizer logs through the root logger
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            logging.disable(logging.NOTSET)
+
+
 def export_int8(model_path: Path, target: Path) -> None:
-    """Export the transformer to ONNX and quantize it to int8, writing `target` atomically."""
+    """Export the transformer to ONNX and quantize it to int8, writing `target` atomically
+    (once per model: about 10 s; one line on stderr says what the wait is)."""
+    print("preparing embedding model (once)…", file=sys.stderr, flush=True)
+    with _quiet():
+        _export_int8(model_path, target)
+
+
+def _export_int8(model_path: Path, target: Path) -> None:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel, AutoTokenizer
