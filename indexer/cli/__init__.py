@@ -334,13 +334,22 @@ def context(task: str, budget: int | None, file: str | None, line: int | None,
 @click.argument("gold", type=click.Path(dir_okay=False, exists=True))
 @click.option("--pipelines", default="lexical,dense,dense+gloss,hybrid,hybrid+rerank",
               show_default=True, help="Comma-separated pipelines to compare.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON report.")
+@click.option("--levels", default="chunk,symbol,file", show_default=True,
+              help="Comma-separated levels to score: chunk, symbol, file.")
+@click.option("--per-query", "per_query", type=click.Path(dir_okay=False), default=None,
+              help="Write each query's scores and top results here (JSON Lines).")
+@click.option("--no-embed", "no_embed", is_flag=True,
+              help="Refuse dense pipelines on a snapshot not fully embedded instead of "
+                   "embedding what is missing first.")
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON report (with each query's scores).")
 @click.option("--misses", "show_misses", type=int, default=10,
               help="Missed queries to list per pipeline.")
 @repo_option
 @index_dir_option
-def eval_command(gold: str, pipelines: str, as_json: bool, show_misses: int,
-                 repo: str | None, index_dir: str | None) -> None:
+def eval_command(gold: str, pipelines: str, levels: str, per_query: str | None,
+                 no_embed: bool, as_json: bool, show_misses: int, repo: str | None,
+                 index_dir: str | None) -> None:
     """Score retrieval pipelines on a gold set (JSONL): Recall@k, MRR and nDCG@10 at chunk,
     symbol and file level, side by side, with the queries each one missed."""
     from indexer.cli.ask_commands import run_eval
@@ -348,7 +357,7 @@ def eval_command(gold: str, pipelines: str, as_json: bool, show_misses: int,
 
     try:
         sys.exit(run_eval(_open_workspace(repo, index_dir, None), gold, pipelines, as_json,
-                          show_misses))
+                          show_misses, levels, per_query, not no_embed))
     except (CodeloupeError, ValueError) as exc:
         _fail(str(exc))
 

@@ -57,13 +57,17 @@ def run_ask(ws, query: str, rev: str | None, globs: tuple[str, ...],  # noqa: AN
     return 0 if response.results else 1
 
 
-def run_eval(ws, gold_path: str, pipelines: str, as_json: bool, show_misses: int) -> int:  # noqa: ANN001
+def run_eval(ws, gold_path: str, pipelines: str, as_json: bool, show_misses: int,  # noqa: ANN001
+             levels: str = "chunk,symbol,file", per_query: str | None = None,
+             embed: bool = True) -> int:
     from indexer.cli.progress import index_progress
     from indexer.eval.gold import load_gold
-    from indexer.eval.metrics import KS, LEVELS
-    from indexer.eval.runner import check_gold, evaluate
+    from indexer.eval.metrics import KS
+    from indexer.eval.runner import check_gold, evaluate, views_needed
 
     gold = load_gold(Path(gold_path))
+    names = [p for p in pipelines.split(",") if p]
+    wanted_levels = [lvl for lvl in levels.split(",") if lvl]
     searchers: dict = {}
 
     def searcher_for(rev: str | None):  # noqa: ANN202
@@ -76,15 +80,32 @@ def run_eval(ws, gold_path: str, pipelines: str, as_json: bool, show_misses: int
         problems += check_gold(searcher_for(rev), [q for q in gold if q.rev == rev])
     for problem in problems:
         click.echo(f"codeloupe: gold set: {problem}", err=True)
+    try:
+        needed = views_needed(names)
+    except KeyError:
+        needed = set()  # evaluate names the unknown pipeline
+    if needed and embed:
+        # scoring dense pipelines over a half-embedded snapshot would report the embedded
+        # part only: embed what is missing first, with progress
+        for searcher in searchers.values():
+            with index_progress() as on_progress:
+                searcher.embed(views=tuple(sorted(needed)), on_progress=on_progress)
     with index_progress() as on_progress:
-        reports = evaluate(searcher_for, gold, pipelines.split(","),
+        reports = evaluate(searcher_for, gold, names, levels=wanted_levels,
+                           per_query=bool(per_query) or as_json,
                            on_query=(lambda d, t: on_progress(d, t, "evaluating"))
                            if on_progress else None)
+    if per_query:
+        with open(per_query, "w", encoding="utf-8") as out:
+            for r in reports:
+                for record in r.queries:
+                    out.write(json.dumps({"pipeline": r.name, **record}, ensure_ascii=False)
+                              + "\n")
     if as_json:
         click.echo(json.dumps({"queries": len(gold), "problems": problems,
                                "pipelines": [r.to_dict() for r in reports]}, indent=1))
         return 0
-    for level in LEVELS:
+    for level in wanted_levels:
         click.echo(f"\n{level} level ({len(gold)} queries)")
         head = "".join(f"{'R@' + str(k):>7s}" for k in KS)
         click.echo(f"{'pipeline':15s}{'MRR':>7s}{'nDCG10':>8s}{head}{'p50 ms':>9s}")
@@ -94,7 +115,7 @@ def run_eval(ws, gold_path: str, pipelines: str, as_json: bool, show_misses: int
             click.echo(f"{r.name:15s}{s.mrr:7.3f}{s.ndcg10:8.3f}{recalls}{r.p50_ms:9.1f}")
     for r in reports:
         if r.misses and show_misses:
-            click.echo(f"\n{r.name}: {len(r.misses)} queries with no relevant chunk in the "
+            click.echo(f"\n{r.name}: {len(r.misses)} queries with no relevant result in the "
                        f"top 10")
             for m in r.misses[:show_misses]:
                 click.echo(f"  {m.query_id}: {m.query!r} expected {', '.join(m.expected)}; "
