@@ -46,3 +46,12 @@ def test_a_miss_at_the_top_costs_ndcg_and_mrr() -> None:
     assert scores.first_hit == 2
     assert scores.recall[1] == 0.0 and scores.recall[5] == 0.5
     assert 0.0 < scores.ndcg10 < 0.5
+
+
+def test_file_level_counts_an_expected_file_once_however_many_hunks() -> None:
+    expected = [Expected("a.py", lines=(1, 3)), Expected("a.py", lines=(40, 41)),
+                Expected("b.py", lines=(5, 6))]
+    scores = score_query([Retrieved("a.py", "f", 1, 5)], expected, "file")
+    assert scores.recall[1] == 0.5  # one of two files, not two of three hunks
+    chunk = score_query([Retrieved("a.py", "f", 1, 5)], expected, "chunk")
+    assert abs(chunk.recall[1] - 1 / 3) < 1e-9

@@ -371,18 +371,29 @@ def eval_command(gold: str, pipelines: str, levels: str, per_query: str | None,
               default=None, help="Who writes the questions (default: the gloss provider; "
                                  "heuristic = docstrings, stripped from the indexed text).")
 @click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--from-history", "from_history", is_flag=True,
+              help="Mine the questions from commits: message = question, parent = rev, "
+                   "changed files and hunks = answer.")
+@click.option("--max", "max_questions", type=click.IntRange(1, 100_000), default=None,
+              help="With --from-history: how many commits at most (default: -n).")
+@click.option("--max-scan", type=click.IntRange(1, 10_000_000), default=5000,
+              show_default=True, help="With --from-history: commits read from the log.")
 @repo_option
 @click.option("--rev", default=None, help="Commit to sample (default: HEAD).")
 @index_dir_option
-def goldgen(out: str, n: int, provider: str | None, seed: int, repo: str | None,
-            rev: str | None, index_dir: str | None) -> None:
-    """Write a gold set for this repository by generating questions from sampled chunks."""
-    from indexer.cli.ask_commands import run_goldgen
+def goldgen(out: str, n: int, provider: str | None, seed: int, from_history: bool,
+            max_questions: int | None, max_scan: int, repo: str | None, rev: str | None,
+            index_dir: str | None) -> None:
+    """Write a gold set for this repository: questions generated from sampled chunks, or
+    (--from-history) mined from its commits."""
+    from indexer.cli.ask_commands import run_goldgen, run_goldgen_history
     from indexer.errors import CodeloupeError
 
     try:
-        sys.exit(run_goldgen(_open_workspace(repo, index_dir, None), out, n, rev, seed,
-                             provider))
+        ws = _open_workspace(repo, index_dir, None)
+        if from_history:
+            sys.exit(run_goldgen_history(ws, out, max_questions or n, rev, seed, max_scan))
+        sys.exit(run_goldgen(ws, out, n, rev, seed, provider))
     except CodeloupeError as exc:
         _fail(str(exc))
 

@@ -161,6 +161,21 @@ def run_goldgen(ws, out: str, n: int, rev: str | None, seed: int,  # noqa: ANN00
     return 0 if gold else 1
 
 
+def run_goldgen_history(ws, out: str, max_questions: int, rev: str | None,  # noqa: ANN001
+                        seed: int, max_scan: int) -> int:
+    from indexer.eval.gold import write_gold
+    from indexer.eval.history_gold import MiningStats, mine_history
+
+    base = ws.repo.resolve(rev or "HEAD")
+    stats = MiningStats()
+    mined = mine_history(ws.repo, base, max_questions=max_questions, max_scan=max_scan,
+                         seed=seed, stats=stats)
+    write_gold([m.gold() for m in mined], Path(out))
+    click.echo(f"{stats.summary()}; wrote {len(mined)} queries to {out} (each at its "
+               f"commit's parent); run: codeloupe eval {out}")
+    return 0 if mined else 1
+
+
 def _selection(ws, text: str) -> tuple[str, int, int]:  # noqa: ANN001
     """F:L1-L2 → (repository path, L1, L2)."""
     from indexer.context.pack import ContextError
