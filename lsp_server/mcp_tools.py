@@ -151,15 +151,16 @@ class EngineTools:
                 "complete": index.complete, "staleIndex": stale}
 
     def ask(self, question: str, *, k: int = 10, rev: str | None = None,
-            paths: list[str] | None = None) -> dict[str, Any]:
-        """Ranked code chunks for a question in plain words (hybrid recall + re-ranking)."""
+            paths: list[str] | None = None, files: bool = False) -> dict[str, Any]:
+        """Ranked code chunks (or files, with their best chunks) for a question in plain
+        words (hybrid recall + re-ranking)."""
         from indexer.retrieval.semantic import AskRequest
 
         globs = scope_globs(self._scopes("ask", paths or []))
         with self.lock:
             searcher = self.ws.semantic(rev)
             searcher.embed_small_backlog()
-            response = searcher.ask(AskRequest(question, globs=globs, k=k))
+            response = searcher.ask(AskRequest(question, globs=globs, k=k, files=files))
         return {"rev": rev or WORKTREE, "commit": searcher.snapshot.commit,
                 **response.to_dict()}
 
@@ -308,8 +309,11 @@ def build_server(tools: EngineTools) -> MCPServer:
         k: Annotated[int, Field(ge=1, le=100)] = 10,
         rev: str | None = None,
         paths: list[str] | None = None,
+        files: Annotated[bool, Field(
+            description="rank files by their chunks' evidence, each with its best chunks")
+        ] = False,
     ) -> dict[str, Any]:
-        return tools.ask(question, k=k, rev=rev, paths=paths)
+        return tools.ask(question, k=k, rev=rev, paths=paths, files=files)
 
     @server.tool(description="The best context for a task under a token budget (cl100k): "
                              "recalled, re-ranked, de-duplicated, diversified chunks with "

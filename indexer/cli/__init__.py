@@ -277,21 +277,23 @@ def branches(as_json: bool, repo: str | None, index_dir: str | None) -> None:
 @click.option("-k", "k", type=click.IntRange(1, 300), default=10, help="How many results.")
 @click.option("--rerank", type=click.Choice(["dense", "llm", "none"]), default=None,
               help="Re-ranker (default: the settings' choice, dense).")
+@click.option("--files", "files", is_flag=True,
+              help="Rank files (by their chunks' evidence), each with its best chunks.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per result.")
 @repo_option
 @rev_option
 @index_dir_option
 def ask(question: str, globs: tuple[str, ...], languages: tuple[str, ...],
-        kinds: tuple[str, ...], k: int, rerank: str | None, as_json: bool, repo: str | None,
-        rev: str | None, index_dir: str | None) -> None:
+        kinds: tuple[str, ...], k: int, rerank: str | None, files: bool, as_json: bool,
+        repo: str | None, rev: str | None, index_dir: str | None) -> None:
     """Ask the codebase in plain words: hybrid recall (BM25, vectors, symbols, identifiers)
-    then re-ranking; prints ranked chunks with the score of each signal."""
+    then re-ranking; prints ranked chunks (or files, with --files) with each signal's score."""
     from indexer.cli.ask_commands import run_ask
     from indexer.errors import CodeloupeError
 
     try:
         sys.exit(run_ask(_open_workspace(repo, index_dir, None), question, rev, globs,
-                         languages, kinds, k, rerank, as_json))
+                         languages, kinds, k, rerank, as_json, files))
     except CodeloupeError as exc:
         _fail(str(exc))
 

@@ -37,14 +37,24 @@ def ready_searcher(ws, rev: str | None):  # noqa: ANN001, ANN201
 
 def run_ask(ws, query: str, rev: str | None, globs: tuple[str, ...],  # noqa: ANN001
             languages: tuple[str, ...], kinds: tuple[str, ...], k: int, rerank: str | None,
-            as_json: bool) -> int:
+            as_json: bool, files: bool = False) -> int:
     from indexer.retrieval.semantic import AskRequest
 
     searcher = ready_searcher(ws, rev)
     response = searcher.ask(AskRequest(query, globs=globs, languages=languages, kinds=kinds,
-                                       k=k, rerank=rerank))
+                                       k=k, rerank=rerank, files=files))
     for note in response.notes:
         click.echo(f"codeloupe: {note}", err=True)
+    if files:
+        ranked = response.files or []
+        for i, f in enumerate(ranked, start=1):
+            if as_json:
+                click.echo(json.dumps(f.to_dict(), ensure_ascii=False))
+                continue
+            click.echo(f"{i:>2}. {f.score:6.3f}  {f.path}")
+            for r in f.evidence:
+                click.echo(f"            {r.start_line}-{r.end_line}  {r.name or r.kind}")
+        return 0 if ranked else 1
     if as_json:
         for r in response.results:
             click.echo(json.dumps(r.to_dict(), ensure_ascii=False))

@@ -122,11 +122,14 @@ def evaluate(searcher_for: Callable[[str | None], object], gold: Sequence[GoldQu
             searcher = searcher_for(q.rev)
             started = time.perf_counter()
             response = searcher.ask(AskRequest(q.query, k=DEPTH, pool=DEPTH, rerank=rerank,
-                                               signals=signals))
+                                               signals=signals, files="file" in levels))
             latencies.append((time.perf_counter() - started) * 1000)
             retrieved = [Retrieved(r.path, r.name, r.start_line, r.end_line)
                          for r in response.results]
-            scores = {level: score_query(retrieved, q.expected, level) for level in levels}
+            # the file level is the engine's file ranking (ask --files), not collapsed chunks
+            files = [Retrieved(f.path, "", 0, 0) for f in response.files or ()]
+            scores = {level: score_query(files if level == "file" else retrieved, q.expected,
+                                         level) for level in levels}
             for level in levels:
                 per_level[level].append(scores[level])
             head = scores["chunk" if "chunk" in levels else levels[0]]
@@ -134,7 +137,8 @@ def evaluate(searcher_for: Callable[[str | None], object], gold: Sequence[GoldQu
                 misses.append(Miss(q.id, q.query, [describe(e) for e in q.expected],
                                    [f"{r.path}::{r.name or r.start_line}" for r in retrieved[:3]]))
             if per_query:
-                records.append(query_record(q, scores, retrieved, latencies[-1]))
+                records.append(query_record(q, scores, files if list(levels) == ["file"]
+                                            else retrieved, latencies[-1]))
             done += 1
             if on_query:
                 on_query(done, total)

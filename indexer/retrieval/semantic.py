@@ -59,6 +59,7 @@ class AskRequest:
     rerank: str | None = None  # None: the settings' choice
     rerank_depth: int = 40
     signals: tuple[str, ...] = SIGNALS  # the first-stage signals to use (eval compares sets)
+    files: bool = False  # also rank files by their chunks' evidence (AskResponse.files)
 
 
 @dataclass
@@ -84,6 +85,18 @@ class RankedChunk:
 
 
 @dataclass
+class RankedFile:
+    path: str
+    score: float
+    evidence: list[RankedChunk]  # its best chunks, best first
+    ranks: dict[str, int]  # best chunk rank per signal
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "score": round(self.score, 6), "ranks": self.ranks,
+                "evidence": [r.to_dict() for r in self.evidence]}
+
+
+@dataclass
 class AskResponse:
     query: str
     results: list[RankedChunk]
@@ -92,12 +105,16 @@ class AskResponse:
     rerank: str
     notes: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    files: list[RankedFile] | None = None  # when the request asked for files
 
     def to_dict(self) -> dict:
-        return {"query": self.query, "embedded": round(self.embedded, 4),
-                "candidates": self.candidates, "rerank": self.rerank, "notes": self.notes,
-                "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
-                "results": [r.to_dict() for r in self.results]}
+        out = {"query": self.query, "embedded": round(self.embedded, 4),
+               "candidates": self.candidates, "rerank": self.rerank, "notes": self.notes,
+               "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+               "results": [r.to_dict() for r in self.results]}
+        if self.files is not None:
+            out["files"] = [f.to_dict() for f in self.files]
+        return out
 
 
 @dataclass
@@ -233,8 +250,34 @@ class SemanticSearcher:
             stage.notes.append(f"{coverage:.0%} of chunks embedded so far; dense signals cover "
                                f"those (run `codeloupe index` to finish)")
         results = [self._result(c, score) for c, score in ranked[:request.k]]
-        return AskResponse(stage.query, results, coverage, len(pool), stage.rerank,
-                           stage.notes, stage.timings)
+        response = AskResponse(stage.query, results, coverage, len(pool), stage.rerank,
+                               stage.notes, stage.timings)
+        if request.files:
+            clock = time.perf_counter()
+            response.files = self.rank_files(stage, ranked, request.k)
+            stage.timings["files"] = (time.perf_counter() - clock) * 1000
+        return response
+
+    def rank_files(self, stage: FirstStage, ranked: list[tuple[Candidate, float]], k: int
+                   ) -> list[RankedFile]:
+        """Files ranked by their chunks' evidence, each with its best chunks."""
+        from indexer.retrieval.files import EVIDENCE, fixed_scores, gather
+
+        by_row = {c.row: (c, score) for c, score in ranked}
+        evidence = gather(self.table, stage.hits, [c.row for c, _ in ranked])
+        scores = fixed_scores(evidence)
+        order = sorted(scores, key=lambda path: (-scores[path], path))[:k]
+        out = []
+        for path in order:
+            ev = evidence[path]
+            chunks = [self._result(*by_row[row]) for row in ev.rows[:EVIDENCE]]
+            if not chunks:  # found by a signal but past the fused pool: its best chunk
+                best = min(ev.best, key=lambda s: ev.best[s])
+                row = stage.hits[best].rows[ev.best[best] - 1]
+                chunks = [self._result(Candidate(row, ranks={best: ev.best[best]}),
+                                       ev.top_score[best])]
+            out.append(RankedFile(path, scores[path], chunks, dict(ev.best)))
+        return out
 
     def first_stage(self, request: AskRequest) -> FirstStage:
         """Validate the request and run each first-stage signal (fusion comes after)."""
