@@ -17,6 +17,7 @@ from indexer.eval.metrics import (
     score_query,
     summarize,
 )
+from indexer.retrieval.hybrid import SIGNALS
 from indexer.retrieval.semantic import AskRequest
 
 # pipeline -> (first-stage signals, re-ranker)
@@ -26,7 +27,10 @@ PIPELINES: dict[str, tuple[tuple[str, ...], str]] = {
     "dense+gloss": (("dense", "gloss"), "none"),
     "hybrid": (("lexical", "dense", "gloss", "symbol", "regex"), "none"),
     "hybrid+rerank": (("lexical", "dense", "gloss", "symbol", "regex"), "dense"),
+    # every signal, long questions split and routed (query understanding), re-ranked
+    "understood": (SIGNALS, "dense"),
 }
+UNDERSTANDING = {"understood"}  # the others run as before query understanding existed
 DEPTH = max(KS)
 
 
@@ -122,7 +126,8 @@ def evaluate(searcher_for: Callable[[str | None], object], gold: Sequence[GoldQu
             searcher = searcher_for(q.rev)
             started = time.perf_counter()
             response = searcher.ask(AskRequest(q.query, k=DEPTH, pool=DEPTH, rerank=rerank,
-                                               signals=signals, files="file" in levels))
+                                               signals=signals, files="file" in levels,
+                                               understand=name in UNDERSTANDING))
             latencies.append((time.perf_counter() - started) * 1000)
             retrieved = [Retrieved(r.path, r.name, r.start_line, r.end_line)
                          for r in response.results]

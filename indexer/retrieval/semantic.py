@@ -36,9 +36,21 @@ from indexer.retrieval.hybrid import (
     regex_signal,
     symbol_signal,
 )
+from indexer.retrieval.query_parse import QueryParts, parse_query
 from indexer.retrieval.rerank import RERANKERS, RerankWeights, dense_rerank
+from indexer.retrieval.routes import (
+    IdentifierStats,
+    definition_signal,
+    identifier_stats,
+    lexical_terms_signal,
+    literal_signal,
+    occurrence_signal,
+    path_signal,
+    specific,
+    specific_terms,
+)
 
-MAX_QUERY_CHARS = 2000
+MAX_QUERY_CHARS = 8000  # bug reports run to a few thousand; query understanding splits them
 AUTO_EMBED = 3000  # chunks: a backlog this small is embedded before answering
 VIEWS = ("dense", "gloss")  # signal name == the embedded view it reads
 VIEW_NAMES = {"dense": CODE_VIEW, "gloss": GLOSS_VIEW}
@@ -60,6 +72,7 @@ class AskRequest:
     rerank_depth: int = 40
     signals: tuple[str, ...] = SIGNALS  # the first-stage signals to use (eval compares sets)
     files: bool = False  # also rank files by their chunks' evidence (AskResponse.files)
+    understand: bool = True  # split long questions and route their parts (query_parse.py)
 
 
 @dataclass
@@ -125,6 +138,8 @@ class FirstStage:
     query_vector: np.ndarray | None
     notes: list[str]
     timings: dict[str, float]
+    parts: QueryParts | None = None
+    identifiers: list[IdentifierStats] = field(default_factory=list)  # routed (long queries)
 
 
 class SemanticSearcher:
@@ -141,6 +156,7 @@ class SemanticSearcher:
         self._symbols = None
         self._glosses: dict[str, str] | None = None
         self._gloss_keys: list[str] | None = None
+        self._modules: dict[str, list[str]] | None = None
         # tuned on the gold sets (benchmarks/tune_fusion.py); replaceable per searcher
         self.fusion_weights = FusionWeights()
         self.rerank_weights = RerankWeights()
@@ -189,6 +205,14 @@ class SemanticSearcher:
             self._glosses = glosses_for(self.ws.store, dict.fromkeys(self.table.content_hashes),
                                         self.settings.gloss_provider, self.settings.gloss_model)
         return self._glosses
+
+    def module_paths(self) -> dict[str, list[str]]:
+        """Dotted module suffixes -> paths, for the path signal (built once)."""
+        if self._modules is None:
+            from indexer.retrieval.routes import module_paths
+
+            self._modules = module_paths(self.table)
+        return self._modules
 
     def gloss_of(self, row: int) -> str:
         return self.glosses().get(self.table.content_hashes[row], "")
@@ -306,29 +330,64 @@ class SemanticSearcher:
 
         filters = ChunkFilter.of(request.globs, request.languages, request.kinds)
         mask = filters.mask(self.table) if filters.active else None
+        # long, messy questions are split and each part routed to the signal that fits it;
+        # short ones go to every signal as typed (what the gold-set floors were set on)
+        parts = parse_query(request.query[:MAX_QUERY_CHARS] if request.understand else "")
+        long = request.understand and parts.is_long
+        lap("parse")
         hits: dict[str, SignalHits] = {}
         query_vector = None
+        routed: list[IdentifierStats] = []
         if "lexical" in request.signals:
-            hits["lexical"] = lexical_signal(self.ws.store.chunks, self.table, query, mask,
-                                             SIGNAL_DEPTH)
+            if long:
+                terms = specific_terms(self.ws.store.chunks,
+                                       parts.prose + " " + " ".join(parts.identifiers))
+                hits["lexical"] = lexical_terms_signal(self.ws.store.chunks, self.table, terms,
+                                                       mask, SIGNAL_DEPTH)
+            else:
+                hits["lexical"] = lexical_signal(self.ws.store.chunks, self.table, query, mask,
+                                                 SIGNAL_DEPTH)
             lap("lexical")
         if any(s in request.signals for s in VIEWS) or rerank in ("dense", "llm"):
-            query_vector = self.embedder.encode_query(query)
+            query_vector = self.embedder.encode_query(parts.dense_text() if long
+                                                      else query)
             lap("embed_query")
         for signal in VIEWS:
             if signal in request.signals:
                 rows, scores = self.dense(signal).search(query_vector, SIGNAL_DEPTH, mask)
                 hits[signal] = SignalHits(rows.tolist(), scores.tolist())
                 lap(signal)
-        tokens = code_tokens_in(query)
-        if tokens and "symbol" in request.signals:
-            hits["symbol"] = symbol_signal(self.symbols, self.table, tokens, mask, SIGNAL_DEPTH)
-            lap("symbol")
-        if tokens and "regex" in request.signals:
-            hits["regex"] = regex_signal(self.snapshot.searcher, self.table, tokens, mask,
-                                         SIGNAL_DEPTH)
-            lap("regex")
-        return FirstStage(query, rerank, hits, query_vector, notes, timings)
+        if long and parts.identifiers and (
+                "symbol" in request.signals or "regex" in request.signals):
+            routed = specific(identifier_stats(self.snapshot.searcher, self.table,
+                                               parts.identifiers), len(self.table.by_path))
+            lap("identifiers")
+            if routed and "symbol" in request.signals:
+                hits["symbol"] = definition_signal(self.symbols, self.table, routed, mask,
+                                                   SIGNAL_DEPTH)
+                lap("symbol")
+            if routed and "regex" in request.signals:
+                hits["regex"] = occurrence_signal(self.table, routed, mask, SIGNAL_DEPTH)
+                lap("regex")
+        elif not long:
+            tokens = code_tokens_in(query)
+            if tokens and "symbol" in request.signals:
+                hits["symbol"] = symbol_signal(self.symbols, self.table, tokens, mask,
+                                               SIGNAL_DEPTH)
+                lap("symbol")
+            if tokens and "regex" in request.signals:
+                hits["regex"] = regex_signal(self.snapshot.searcher, self.table, tokens, mask,
+                                             SIGNAL_DEPTH)
+                lap("regex")
+        if "path" in request.signals and (parts.paths or parts.dotted):
+            hits["path"] = path_signal(self.table, parts, mask, SIGNAL_DEPTH,
+                                       self.module_paths())
+            lap("path")
+        if "literal" in request.signals and parts.errors:
+            hits["literal"] = literal_signal(self.snapshot.searcher, self.table, parts.errors,
+                                             mask, SIGNAL_DEPTH)
+            lap("literal")
+        return FirstStage(query, rerank, hits, query_vector, notes, timings, parts, routed)
 
     def _rerank(self, rerank: str, query_vector: np.ndarray | None, pool: list[Candidate],
                 request: AskRequest, notes: list[str]) -> list[tuple[Candidate, float]]:
