@@ -401,6 +401,34 @@ def goldgen(out: str, n: int, provider: str | None, seed: int, from_history: boo
 
 
 @cli.command()
+@click.option("--max", "max_questions", type=click.IntRange(1, 100_000), default=300,
+              show_default=True, help="Commits mined from history at most.")
+@click.option("--max-scan", type=click.IntRange(1, 10_000_000), default=2000,
+              show_default=True, help="Commits read from the log.")
+@click.option("--holdout", type=click.FloatRange(0.05, 0.9), default=0.3, show_default=True,
+              help="The latest share of the mined commits, held out to report before/after.")
+@click.option("--force", is_flag=True, help="Keep the tuned model even if it did worse.")
+@click.option("--reset", is_flag=True, help="Drop the tuned model; the default ranks again.")
+@click.option("--json", "as_json", is_flag=True, help="The report as one JSON object.")
+@repo_option
+@click.option("--rev", default=None, help="Revision to tune at (default: HEAD).")
+@index_dir_option
+def tune(max_questions: int, max_scan: int, holdout: float, force: bool, reset: bool,
+         as_json: bool, repo: str | None, rev: str | None, index_dir: str | None) -> None:
+    """Fit this repository's file ranker from its own history (commit messages as questions,
+    changed files as answers), report before/after on the latest commits, and keep it for
+    ask, context, the language server and MCP."""
+    from indexer.cli.ask_commands import run_tune
+    from indexer.errors import CodeloupeError
+
+    try:
+        sys.exit(run_tune(_open_workspace(repo, index_dir, None), rev, max_questions,
+                          max_scan, holdout, force, reset, as_json))
+    except CodeloupeError as exc:
+        _fail(str(exc))
+
+
+@cli.command()
 @click.option("--tcp", default=None, metavar="HOST:PORT",
               help="Listen on TCP instead of speaking over stdin/stdout.")
 @click.option("--stdio", is_flag=True, help="Speak LSP over stdin/stdout (the default).")

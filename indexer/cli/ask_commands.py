@@ -186,6 +186,34 @@ def run_goldgen_history(ws, out: str, max_questions: int, rev: str | None,  # no
     return 0 if mined else 1
 
 
+def run_tune(ws, rev: str | None, max_questions: int, max_scan: int,  # noqa: ANN001
+             holdout: float, force: bool, reset: bool, as_json: bool) -> int:
+    from indexer.cli.progress import index_progress
+    from indexer.eval.tune import reset as reset_model
+    from indexer.eval.tune import tune
+
+    if reset:
+        dropped = reset_model(ws)
+        click.echo("tuned model dropped; the default ranks files again" if dropped
+                   else "no tuned model to drop")
+        return 0
+    with index_progress() as on_progress:
+        report = tune(ws, rev, max_questions=max_questions, max_scan=max_scan,
+                      holdout=holdout, force=force, on_progress=on_progress)
+    if as_json:
+        click.echo(json.dumps(report.to_dict()))
+        return 0
+    click.echo(report.mined)
+    click.echo(f"trained on the {report.train_questions} older commits; held out the "
+               f"{report.held_out_questions} latest (file level):")
+    for name, values in (("default", report.before), ("tuned", report.after)):
+        click.echo(f"  {name:8s}" + "".join(f"  {k} {v:.3f}" for k, v in values.items()))
+    click.echo(f"kept in {report.model_path}: ask, context, LSP and MCP use it" if report.kept
+               else "not kept: it did worse than the default on the held-out commits "
+                    "(--force keeps it)")
+    return 0
+
+
 def _selection(ws, text: str) -> tuple[str, int, int]:  # noqa: ANN001
     """F:L1-L2 → (repository path, L1, L2)."""
     from indexer.context.pack import ContextError

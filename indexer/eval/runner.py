@@ -27,10 +27,15 @@ PIPELINES: dict[str, tuple[tuple[str, ...], str]] = {
     "dense+gloss": (("dense", "gloss"), "none"),
     "hybrid": (("lexical", "dense", "gloss", "symbol", "regex"), "none"),
     "hybrid+rerank": (("lexical", "dense", "gloss", "symbol", "regex"), "dense"),
-    # every signal, long questions split and routed (query understanding), re-ranked
+    # every signal, long questions split and routed (query understanding), re-ranked; files
+    # by the fixed combination
     "understood": (SIGNALS, "dense"),
+    # the same, files by the learned ranker (tuned for this repository, else the default)
+    "files": (SIGNALS, "dense"),
+    "files-default": (SIGNALS, "dense"),  # the shipped model even where a tuned one exists
 }
-UNDERSTANDING = {"understood"}  # the others run as before query understanding existed
+UNDERSTANDING = {"understood", "files", "files-default"}  # the others: as before it existed
+RANKER = {"files": "auto", "files-default": "default"}  # the others: the fixed combination
 DEPTH = max(KS)
 
 
@@ -127,7 +132,8 @@ def evaluate(searcher_for: Callable[[str | None], object], gold: Sequence[GoldQu
             started = time.perf_counter()
             response = searcher.ask(AskRequest(q.query, k=DEPTH, pool=DEPTH, rerank=rerank,
                                                signals=signals, files="file" in levels,
-                                               understand=name in UNDERSTANDING))
+                                               understand=name in UNDERSTANDING,
+                                               ranker=RANKER.get(name, "fixed")))
             latencies.append((time.perf_counter() - started) * 1000)
             retrieved = [Retrieved(r.path, r.name, r.start_line, r.end_line)
                          for r in response.results]

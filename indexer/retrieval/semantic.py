@@ -73,6 +73,7 @@ class AskRequest:
     signals: tuple[str, ...] = SIGNALS  # the first-stage signals to use (eval compares sets)
     files: bool = False  # also rank files by their chunks' evidence (AskResponse.files)
     understand: bool = True  # split long questions and route their parts (query_parse.py)
+    ranker: str = "auto"  # files: "auto" (tuned, else default model), "default", "fixed"
 
 
 @dataclass
@@ -261,13 +262,20 @@ class SemanticSearcher:
         return self.dense("dense").coverage
 
     # --- questions ---
-    def ask(self, request: AskRequest) -> AskResponse:
+    def ranked_pool(self, request: AskRequest
+                    ) -> tuple[FirstStage, list[Candidate], list[tuple[Candidate, float]]]:
+        """First stage, fused pool and re-ranked pool: what `ask` answers from (and what the
+        file ranker's training data is collected from)."""
         stage = self.first_stage(request)
         clock = time.perf_counter()
         pool = fuse({k: v for k, v in stage.hits.items() if v.rows}, self.fusion_weights,
                     max(request.pool, request.k))
         ranked = self._rerank(stage.rerank, stage.query_vector, pool, request, stage.notes)
         stage.timings["fuse+rerank"] = (time.perf_counter() - clock) * 1000
+        return stage, pool, ranked
+
+    def ask(self, request: AskRequest) -> AskResponse:
+        stage, pool, ranked = self.ranked_pool(request)
         wants_vectors = stage.query_vector is not None
         coverage = self.coverage() if wants_vectors else 0.0
         if wants_vectors and coverage < 1.0:
@@ -278,19 +286,56 @@ class SemanticSearcher:
                                stage.notes, stage.timings)
         if request.files:
             clock = time.perf_counter()
-            response.files = self.rank_files(stage, ranked, request.k)
+            response.files = self.rank_files(stage, ranked, request.k, request.ranker)
             stage.timings["files"] = (time.perf_counter() - clock) * 1000
         return response
 
-    def rank_files(self, stage: FirstStage, ranked: list[tuple[Candidate, float]], k: int
-                   ) -> list[RankedFile]:
+    def file_ranker(self, choice: str = "auto"):  # noqa: ANN201 - a FileRanker or None
+        """The model that ranks files: this repository's tuned one (`codeloupe tune`), else
+        the shipped default; None for the fixed combination."""
+        from indexer.retrieval.ranker import DEFAULT_MODEL, TUNED_NAME, FileRanker
+
+        if choice == "fixed":
+            return None
+        if choice == "auto":
+            tuned = FileRanker.load(self.ws.store.directory / TUNED_NAME)
+            if tuned is not None:
+                return tuned
+        return FileRanker.load(DEFAULT_MODEL)
+
+    def file_candidates(self, stage: FirstStage, ranked: list[tuple[Candidate, float]]):  # noqa: ANN201
+        """(evidence per file, candidate paths, fixed scores, feature matrix) for a ranked
+        pool: what the file ranker scores, and what `tune` trains on."""
+        from indexer.retrieval.files import gather
+        from indexer.retrieval.ranker import candidates, features, query_context
+
+        evidence = gather(self.table, stage.hits, [c.row for c, _ in ranked])
+        paths, fixed = candidates(evidence)
+        matrix = features(self.table, paths, evidence, fixed, query_context(stage))
+        return evidence, paths, fixed, matrix
+
+    def rank_files(self, stage: FirstStage, ranked: list[tuple[Candidate, float]], k: int,
+                   ranker: str = "auto") -> list[RankedFile]:
         """Files ranked by their chunks' evidence, each with its best chunks."""
         from indexer.retrieval.files import EVIDENCE, fixed_scores, gather
 
+        if ranker not in ("auto", "default", "fixed"):
+            raise QueryError(f"unknown file ranker {ranker!r}; use auto, default or fixed")
+        model = self.file_ranker(ranker)
+        if model is None:
+            evidence = gather(self.table, stage.hits, [c.row for c, _ in ranked])
+            scores = fixed_scores(evidence)
+            order = sorted(scores, key=lambda path: (-scores[path], path))[:k]
+        else:
+            evidence, paths, fixed, matrix = self.file_candidates(stage, ranked)
+            learned = model.score(matrix)
+            # the model orders its candidates; any file beyond them keeps the fixed order
+            top = max(fixed.values(), default=0.0) + 1.0
+            scores = {p: float(v) + 1e3 for p, v in zip(paths, learned, strict=True)}
+            for path, value in fixed.items():
+                scores.setdefault(path, value - top)
+            order = sorted(scores, key=lambda path: (-scores[path], path))[:k]
         by_row = {c.row: (c, score) for c, score in ranked}
-        evidence = gather(self.table, stage.hits, [c.row for c, _ in ranked])
-        scores = fixed_scores(evidence)
-        order = sorted(scores, key=lambda path: (-scores[path], path))[:k]
         out = []
         for path in order:
             ev = evidence[path]
