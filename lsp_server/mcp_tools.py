@@ -180,9 +180,10 @@ class EngineTools:
                 "complete": index.complete, "staleIndex": stale}
 
     def ask(self, question: str, *, k: int = 10, rev: str | None = None,
-            paths: list[str] | None = None, cancel: CancelToken | None = None
-            ) -> dict[str, Any]:
-        """Ranked code chunks for a question in plain words (hybrid recall + re-ranking)."""
+            paths: list[str] | None = None, files: bool = False,
+            cancel: CancelToken | None = None) -> dict[str, Any]:
+        """Ranked code chunks (or files, with their best chunks) for a question in plain
+        words (hybrid recall + re-ranking)."""
         from indexer.retrieval.semantic import AskRequest
 
         cancel = cancel or self.new_token()
@@ -190,7 +191,7 @@ class EngineTools:
         with self._locked(cancel):
             searcher = self.ws.semantic(rev)
             searcher.embed_small_backlog()
-            response = searcher.ask(AskRequest(question, globs=globs, k=k))
+            response = searcher.ask(AskRequest(question, globs=globs, k=k, files=files))
         return {"rev": rev or WORKTREE, "commit": searcher.snapshot.commit,
                 **response.to_dict()}
 
@@ -381,8 +382,12 @@ def build_server(tools: EngineTools) -> MCPServer:
         k: Annotated[int, Field(ge=1, le=100)] = 10,
         rev: Item | None = None,
         paths: Items = None,
+        files: Annotated[bool, Field(
+            description="rank files by their chunks' evidence, each with its best chunks")
+        ] = False,
     ) -> dict[str, Any]:
-        return await _in_thread(tools, tools.ask, question=question, k=k, rev=rev, paths=paths)
+        return await _in_thread(tools, tools.ask, question=question, k=k, rev=rev, paths=paths,
+                                files=files)
 
     @server.tool(description="The best context for a task under a token budget (cl100k): "
                              "recalled, re-ranked, de-duplicated, diversified chunks with "

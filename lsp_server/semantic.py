@@ -40,9 +40,11 @@ def register(ls) -> None:  # noqa: ANN001 - the CodeloupeServer
         globs = p.strings("globs")
         languages = p.strings("languages")
         k = p.integer("k", 10, minimum=1, maximum=300)
+        files = p.boolean("files")
 
         def work(cancel) -> dict[str, Any]:  # noqa: ANN001
             results: list[dict[str, Any]] = []
+            ranked_files: list[dict[str, Any]] = []
             embedded, notes = [], []
             for target in ls.resolve_targets(p.method, cancel, folder, []):
                 ws = target.repo.ws
@@ -51,11 +53,14 @@ def register(ls) -> None:  # noqa: ANN001 - the CodeloupeServer
                     searcher.embed_small_backlog()
                     response = searcher.ask(AskRequest(
                         query, globs=(*globs, *scope_globs(target.scopes)),
-                        languages=tuple(languages), k=k))
+                        languages=tuple(languages), k=k, files=files))
                 except CodeloupeError as exc:
                     raise RequestFailed(message=f"{p.method}: {exc}") from None
                 embedded.append(response.embedded)
                 notes += response.notes
+                for f in response.files or ():
+                    ranked_files.append({"uri": path_to_uri(ws.root / f.path),
+                                         "folder": target.folder.uri, **f.to_dict()})
                 chunks = ws.store.chunks
                 for r in response.results:
                     record = searcher.table.record(chunks, r.row)
@@ -63,8 +68,12 @@ def register(ls) -> None:  # noqa: ANN001 - the CodeloupeServer
                                     "folder": target.folder.uri, **r.to_dict(),
                                     "preview": record.signature or record.title})
             results.sort(key=lambda r: -r["score"])  # several folders: best first overall
-            return {"rev": rev or WORKTREE, "embedded": min(embedded, default=1.0),
-                    "notes": notes, "results": results[:k]}
+            out = {"rev": rev or WORKTREE, "embedded": min(embedded, default=1.0),
+                   "notes": notes, "results": results[:k]}
+            if files:
+                ranked_files.sort(key=lambda f: -f["score"])
+                out["files"] = ranked_files[:k]
+            return out
 
         return await ls.in_thread(work, heavy=True)
 

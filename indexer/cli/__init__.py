@@ -239,21 +239,23 @@ def branches(as_json: bool, repo: str | None, index_dir: str | None) -> None:
 @top_k_option(10, "How many results (at most 300).")
 @click.option("--rerank", type=click.Choice(["dense", "llm", "none"]), default=None,
               help="Re-ranker (default: the settings' choice, dense).")
+@click.option("--files", "files", is_flag=True,
+              help="Rank files (by their chunks' evidence), each with its best chunks.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per result.")
 @repo_option
 @rev_option
 @index_dir_option
 def ask(question: str, globs: tuple[str, ...], languages: tuple[str, ...],
-        kinds: tuple[str, ...], top_k: int, rerank: str | None, as_json: bool,
+        kinds: tuple[str, ...], top_k: int, rerank: str | None, files: bool, as_json: bool,
         repo: str | None, rev: str | None, index_dir: str | None) -> None:
     """Ask the codebase in plain words: hybrid recall (BM25, vectors, symbols, identifiers)
-    then re-ranking; prints ranked chunks with the score of each signal."""
+    then re-ranking; prints ranked chunks (or files, with --files) with each signal's score."""
     from indexer.cli.ask_commands import run_ask
     from indexer.errors import CodeloupeError
 
     try:
         sys.exit(run_ask(_open_workspace(repo, index_dir, None), question, rev, globs,
-                         languages, kinds, min(top_k, 300), rerank, as_json))
+                         languages, kinds, min(top_k, 300), rerank, as_json, files))
     except CodeloupeError as exc:
         _fail(str(exc))
 
@@ -298,13 +300,22 @@ def context(task: str, budget: int | None, file: str | None, line: int | None,
 @click.argument("gold", type=click.Path(dir_okay=False, exists=True))
 @click.option("--pipelines", default="lexical,dense,dense+gloss,hybrid,hybrid+rerank",
               show_default=True, help="Comma-separated pipelines to compare.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON report.")
+@click.option("--levels", default="chunk,symbol,file", show_default=True,
+              help="Comma-separated levels to score: chunk, symbol, file.")
+@click.option("--per-query", "per_query", type=click.Path(dir_okay=False), default=None,
+              help="Write each query's scores and top results here (JSON Lines).")
+@click.option("--no-embed", "no_embed", is_flag=True,
+              help="Refuse dense pipelines on a snapshot not fully embedded instead of "
+                   "embedding what is missing first.")
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON report (with each query's scores).")
 @click.option("--misses", "show_misses", type=int, default=10,
               help="Missed queries to list per pipeline.")
 @repo_option
 @index_dir_option
-def eval_command(gold: str, pipelines: str, as_json: bool, show_misses: int,
-                 repo: str | None, index_dir: str | None) -> None:
+def eval_command(gold: str, pipelines: str, levels: str, per_query: str | None,
+                 no_embed: bool, as_json: bool, show_misses: int, repo: str | None,
+                 index_dir: str | None) -> None:
     """Score retrieval pipelines on a gold set (JSONL): Recall@k, MRR and nDCG@10 at chunk,
     symbol and file level, side by side, with the queries each one missed."""
     from indexer.cli.ask_commands import run_eval
@@ -312,7 +323,7 @@ def eval_command(gold: str, pipelines: str, as_json: bool, show_misses: int,
 
     try:
         sys.exit(run_eval(_open_workspace(repo, index_dir, None), gold, pipelines, as_json,
-                          show_misses))
+                          show_misses, levels, per_query, not no_embed))
     except (CodeloupeError, ValueError) as exc:
         _fail(str(exc))
 
@@ -326,18 +337,57 @@ def eval_command(gold: str, pipelines: str, as_json: bool, show_misses: int,
               default=None, help="Who writes the questions (default: the gloss provider; "
                                  "heuristic = docstrings, stripped from the indexed text).")
 @click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--from-history", "from_history", is_flag=True,
+              help="Mine the questions from commits: message = question, parent = rev, "
+                   "changed files and hunks = answer.")
+@click.option("--max", "max_questions", type=click.IntRange(1, 100_000), default=None,
+              help="With --from-history: how many commits at most (default: -n).")
+@click.option("--max-scan", type=click.IntRange(1, 10_000_000), default=5000,
+              show_default=True, help="With --from-history: commits read from the log.")
 @repo_option
 @click.option("--rev", default=None, help="Commit to sample (default: HEAD).")
 @index_dir_option
-def goldgen(out: str, n: int, provider: str | None, seed: int, repo: str | None,
-            rev: str | None, index_dir: str | None) -> None:
-    """Write a gold set for this repository by generating questions from sampled chunks."""
-    from indexer.cli.ask_commands import run_goldgen
+def goldgen(out: str, n: int, provider: str | None, seed: int, from_history: bool,
+            max_questions: int | None, max_scan: int, repo: str | None, rev: str | None,
+            index_dir: str | None) -> None:
+    """Write a gold set for this repository: questions generated from sampled chunks, or
+    (--from-history) mined from its commits."""
+    from indexer.cli.ask_commands import run_goldgen, run_goldgen_history
     from indexer.errors import CodeloupeError
 
     try:
-        sys.exit(run_goldgen(_open_workspace(repo, index_dir, None), out, n, rev, seed,
-                             provider))
+        ws = _open_workspace(repo, index_dir, None)
+        if from_history:
+            sys.exit(run_goldgen_history(ws, out, max_questions or n, rev, seed, max_scan))
+        sys.exit(run_goldgen(ws, out, n, rev, seed, provider))
+    except CodeloupeError as exc:
+        _fail(str(exc))
+
+
+@cli.command()
+@click.option("--max", "max_questions", type=click.IntRange(1, 100_000), default=300,
+              show_default=True, help="Commits mined from history at most.")
+@click.option("--max-scan", type=click.IntRange(1, 10_000_000), default=2000,
+              show_default=True, help="Commits read from the log.")
+@click.option("--holdout", type=click.FloatRange(0.05, 0.9), default=0.3, show_default=True,
+              help="The latest share of the mined commits, held out to report before/after.")
+@click.option("--force", is_flag=True, help="Keep the tuned model even if it did worse.")
+@click.option("--reset", is_flag=True, help="Drop the tuned model; the default ranks again.")
+@click.option("--json", "as_json", is_flag=True, help="The report as one JSON object.")
+@repo_option
+@click.option("--rev", default=None, help="Revision to tune at (default: HEAD).")
+@index_dir_option
+def tune(max_questions: int, max_scan: int, holdout: float, force: bool, reset: bool,
+         as_json: bool, repo: str | None, rev: str | None, index_dir: str | None) -> None:
+    """Fit this repository's file ranker from its own history (commit messages as questions,
+    changed files as answers), report before/after on the latest commits, and keep it for
+    ask, context, the language server and MCP."""
+    from indexer.cli.ask_commands import run_tune
+    from indexer.errors import CodeloupeError
+
+    try:
+        sys.exit(run_tune(_open_workspace(repo, index_dir, None), rev, max_questions,
+                          max_scan, holdout, force, reset, as_json))
     except CodeloupeError as exc:
         _fail(str(exc))
 

@@ -38,14 +38,24 @@ def ready_searcher(ws, rev: str | None):  # noqa: ANN001, ANN201
 
 def run_ask(ws, query: str, rev: str | None, globs: tuple[str, ...],  # noqa: ANN001
             languages: tuple[str, ...], kinds: tuple[str, ...], k: int, rerank: str | None,
-            as_json: bool) -> int:
+            as_json: bool, files: bool = False) -> int:
     from indexer.retrieval.semantic import AskRequest
 
     searcher = ready_searcher(ws, rev)
     response = searcher.ask(AskRequest(query, globs=globs, languages=languages, kinds=kinds,
-                                       k=k, rerank=rerank))
+                                       k=k, rerank=rerank, files=files))
     for note in response.notes:
         click.echo(f"codeloupe: {note}", err=True)
+    if files:
+        ranked = response.files or []
+        for i, f in enumerate(ranked, start=1):
+            if as_json:
+                click.echo(json.dumps(f.to_dict(), ensure_ascii=False))
+                continue
+            click.echo(f"{i:>2}. {f.score:6.3f}  {f.path}")
+            for r in f.evidence:
+                click.echo(f"            {r.start_line}-{r.end_line}  {r.name or r.kind}")
+        return 0 if ranked else 1
     if as_json:
         for r in response.results:
             click.echo(json.dumps(r.to_dict(), ensure_ascii=False))
@@ -58,13 +68,17 @@ def run_ask(ws, query: str, rev: str | None, globs: tuple[str, ...],  # noqa: AN
     return 0 if response.results else 1
 
 
-def run_eval(ws, gold_path: str, pipelines: str, as_json: bool, show_misses: int) -> int:  # noqa: ANN001
+def run_eval(ws, gold_path: str, pipelines: str, as_json: bool, show_misses: int,  # noqa: ANN001
+             levels: str = "chunk,symbol,file", per_query: str | None = None,
+             embed: bool = True) -> int:
     from indexer.cli.progress import index_progress
     from indexer.eval.gold import load_gold
-    from indexer.eval.metrics import KS, LEVELS
-    from indexer.eval.runner import check_gold, evaluate
+    from indexer.eval.metrics import KS
+    from indexer.eval.runner import check_gold, evaluate, views_needed
 
     gold = load_gold(Path(gold_path))
+    names = [p for p in pipelines.split(",") if p]
+    wanted_levels = [lvl for lvl in levels.split(",") if lvl]
     searchers: dict = {}
 
     def searcher_for(rev: str | None):  # noqa: ANN202
@@ -77,15 +91,32 @@ def run_eval(ws, gold_path: str, pipelines: str, as_json: bool, show_misses: int
         problems += check_gold(searcher_for(rev), [q for q in gold if q.rev == rev])
     for problem in problems:
         click.echo(f"codeloupe: gold set: {problem}", err=True)
+    try:
+        needed = views_needed(names)
+    except KeyError:
+        needed = set()  # evaluate names the unknown pipeline
+    if needed and embed:
+        # scoring dense pipelines over a half-embedded snapshot would report the embedded
+        # part only: embed what is missing first, with progress
+        for searcher in searchers.values():
+            with index_progress() as on_progress:
+                searcher.embed(views=tuple(sorted(needed)), on_progress=on_progress)
     with index_progress() as on_progress:
-        reports = evaluate(searcher_for, gold, pipelines.split(","),
+        reports = evaluate(searcher_for, gold, names, levels=wanted_levels,
+                           per_query=bool(per_query) or as_json,
                            on_query=(lambda d, t: on_progress(d, t, "evaluating"))
                            if on_progress else None)
+    if per_query:
+        with open(per_query, "w", encoding="utf-8") as out:
+            for r in reports:
+                for record in r.queries:
+                    out.write(json.dumps({"pipeline": r.name, **record}, ensure_ascii=False)
+                              + "\n")
     if as_json:
         click.echo(json.dumps({"queries": len(gold), "problems": problems,
                                "pipelines": [r.to_dict() for r in reports]}, indent=1))
         return 0
-    for level in LEVELS:
+    for level in wanted_levels:
         click.echo(f"\n{level} level ({len(gold)} queries)")
         head = "".join(f"{'R@' + str(k):>7s}" for k in KS)
         click.echo(f"{'pipeline':15s}{'MRR':>7s}{'nDCG10':>8s}{head}{'p50 ms':>9s}")
@@ -95,7 +126,7 @@ def run_eval(ws, gold_path: str, pipelines: str, as_json: bool, show_misses: int
             click.echo(f"{r.name:15s}{s.mrr:7.3f}{s.ndcg10:8.3f}{recalls}{r.p50_ms:9.1f}")
     for r in reports:
         if r.misses and show_misses:
-            click.echo(f"\n{r.name}: {len(r.misses)} queries with no relevant chunk in the "
+            click.echo(f"\n{r.name}: {len(r.misses)} queries with no relevant result in the "
                        f"top 10")
             for m in r.misses[:show_misses]:
                 click.echo(f"  {m.query_id}: {m.query!r} expected {', '.join(m.expected)}; "
@@ -139,6 +170,49 @@ def run_goldgen(ws, out: str, n: int, rev: str | None, seed: int,  # noqa: ANN00
     click.echo(f"wrote {len(gold)} queries to {out} ({how}); "
                f"run: codeloupe eval {out}")
     return 0 if gold else 1
+
+
+def run_goldgen_history(ws, out: str, max_questions: int, rev: str | None,  # noqa: ANN001
+                        seed: int, max_scan: int) -> int:
+    from indexer.eval.gold import write_gold
+    from indexer.eval.history_gold import MiningStats, mine_history
+
+    base = ws.repo.resolve(rev or "HEAD")
+    stats = MiningStats()
+    mined = mine_history(ws.repo, base, max_questions=max_questions, max_scan=max_scan,
+                         seed=seed, stats=stats)
+    write_gold([m.gold() for m in mined], Path(out))
+    click.echo(f"{stats.summary()}; wrote {len(mined)} queries to {out} (each at its "
+               f"commit's parent); run: codeloupe eval {out}")
+    return 0 if mined else 1
+
+
+def run_tune(ws, rev: str | None, max_questions: int, max_scan: int,  # noqa: ANN001
+             holdout: float, force: bool, reset: bool, as_json: bool) -> int:
+    from indexer.cli.progress import index_progress
+    from indexer.eval.tune import reset as reset_model
+    from indexer.eval.tune import tune
+
+    if reset:
+        dropped = reset_model(ws)
+        click.echo("tuned model dropped; the default ranks files again" if dropped
+                   else "no tuned model to drop")
+        return 0
+    with index_progress() as on_progress:
+        report = tune(ws, rev, max_questions=max_questions, max_scan=max_scan,
+                      holdout=holdout, force=force, on_progress=on_progress)
+    if as_json:
+        click.echo(json.dumps(report.to_dict()))
+        return 0
+    click.echo(report.mined)
+    click.echo(f"trained on the {report.train_questions} older commits; held out the "
+               f"{report.held_out_questions} latest (file level):")
+    for name, values in (("default", report.before), ("tuned", report.after)):
+        click.echo(f"  {name:8s}" + "".join(f"  {k} {v:.3f}" for k, v in values.items()))
+    click.echo(f"kept in {report.model_path}: ask, context, LSP and MCP use it" if report.kept
+               else "not kept: it did worse than the default on the held-out commits "
+                    "(--force keeps it)")
+    return 0
 
 
 def _selection(ws, text: str) -> tuple[str, int, int]:  # noqa: ANN001

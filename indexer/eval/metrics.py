@@ -55,18 +55,31 @@ class QueryScores:
 def score_query(results: Sequence[Retrieved], expected: Sequence[Expected],
                 level: str) -> QueryScores:
     ranked = collapse(results, level)
+    if level == "file":  # "which file": an expected file counts once, however many hunks
+        best: dict[str, Expected] = {}
+        for item in expected:
+            if item.path not in best or (item.grade or 1) > (best[item.path].grade or 1):
+                best[item.path] = Expected(item.path, grade=item.grade)
+        expected = list(best.values())
     found_at: dict[int, int] = {}  # expected item -> first rank answering it
     gains: list[float] = []
     first_hit = None
+    credited: set[int] = set()  # expected items whose gain is already counted
     for rank, r in enumerate(ranked, start=1):
-        grade = 0
+        # An expected item earns its gain once: a second chunk answering the same item adds
+        # nothing to DCG (so nDCG stays <= 1); an entry earns its best uncredited item's grade.
+        fresh = None
         for i, item in enumerate(expected):
             if _answers(item, r, level):
                 found_at.setdefault(i, rank)
-                grade = max(grade, item.grade or 1)
-        if grade and first_hit is None:
-            first_hit = rank
-        gains.append(float(grade))
+                if first_hit is None:
+                    first_hit = rank
+                if i not in credited and (fresh is None
+                                          or (item.grade or 1) > (expected[fresh].grade or 1)):
+                    fresh = i
+        if fresh is not None:
+            credited.add(fresh)
+        gains.append(float(expected[fresh].grade or 1) if fresh is not None else 0.0)
     recall = {k: sum(1 for r in found_at.values() if r <= k) / len(expected) for k in KS}
     dcg = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(gains[:10]))
     ideal = sorted(((item.grade or 1) for item in expected), reverse=True)[:10]

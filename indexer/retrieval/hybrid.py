@@ -6,7 +6,9 @@ Signals, each a ranked list of chunk rows (see ChunkTable):
 - `gloss`: cosine with the chunk's plain-language gloss;
 - `symbol`: definitions whose name matches an identifier in the query;
 - `regex`: chunks containing an identifier of the query verbatim (trigram index), ranked by
-  how often it occurs.
+  how often it occurs (for long questions: by the identifiers' specificity);
+- `path`, `literal`: chunks of the files a path, module or traceback frame names, and chunks
+  holding a quoted error message (indexer/retrieval/routes.py).
 Only signals with something to say take part; fusion weights were tuned on the gold sets
 (benchmarks/bench_semantic.py) and are overridable.
 """
@@ -26,7 +28,7 @@ from indexer.search import SearchOptions
 
 RRF_K = 60
 SIGNAL_DEPTH = 200  # candidates each signal contributes before fusion
-SIGNALS = ("lexical", "dense", "gloss", "symbol", "regex")
+SIGNALS = ("lexical", "dense", "gloss", "symbol", "regex", "path", "literal")
 
 # An identifier a user typed on purpose: snake_case, camelCase, dotted, call syntax or quoted.
 _CODE_TOKEN = re.compile(
@@ -44,6 +46,10 @@ class FusionWeights:
     gloss: float = 0.15
     symbol: float = 1.0
     regex: float = 0.5
+    # query understanding's routes (indexer/retrieval/routes.py): a path or frame the
+    # question names, an error message found verbatim
+    path: float = 1.0
+    literal: float = 0.7
 
     def of(self, signal: str) -> float:
         return getattr(self, signal)

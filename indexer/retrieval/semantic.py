@@ -37,9 +37,21 @@ from indexer.retrieval.hybrid import (
     regex_signal,
     symbol_signal,
 )
+from indexer.retrieval.query_parse import QueryParts, parse_query
 from indexer.retrieval.rerank import RERANKERS, RerankWeights, dense_rerank
+from indexer.retrieval.routes import (
+    IdentifierStats,
+    definition_signal,
+    identifier_stats,
+    lexical_terms_signal,
+    literal_signal,
+    occurrence_signal,
+    path_signal,
+    specific,
+    specific_terms,
+)
 
-MAX_QUERY_CHARS = 2000
+MAX_QUERY_CHARS = 8000  # bug reports run to a few thousand; query understanding splits them
 AUTO_EMBED = 3000  # chunks: a backlog this small is embedded before answering
 VIEWS = ("dense", "gloss")  # signal name == the embedded view it reads
 VIEW_NAMES = {"dense": CODE_VIEW, "gloss": GLOSS_VIEW}
@@ -60,6 +72,9 @@ class AskRequest:
     rerank: str | None = None  # None: the settings' choice
     rerank_depth: int = 40
     signals: tuple[str, ...] = SIGNALS  # the first-stage signals to use (eval compares sets)
+    files: bool = False  # also rank files by their chunks' evidence (AskResponse.files)
+    understand: bool = True  # split long questions and route their parts (query_parse.py)
+    ranker: str = "auto"  # files: "auto" (tuned, else default model), "default", "fixed"
 
 
 @dataclass
@@ -85,6 +100,18 @@ class RankedChunk:
 
 
 @dataclass
+class RankedFile:
+    path: str
+    score: float
+    evidence: list[RankedChunk]  # its best chunks, best first
+    ranks: dict[str, int]  # best chunk rank per signal
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "score": round(self.score, 6), "ranks": self.ranks,
+                "evidence": [r.to_dict() for r in self.evidence]}
+
+
+@dataclass
 class AskResponse:
     query: str
     results: list[RankedChunk]
@@ -93,12 +120,16 @@ class AskResponse:
     rerank: str
     notes: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    files: list[RankedFile] | None = None  # when the request asked for files
 
     def to_dict(self) -> dict:
-        return {"query": self.query, "embedded": round(self.embedded, 4),
-                "candidates": self.candidates, "rerank": self.rerank, "notes": self.notes,
-                "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
-                "results": [r.to_dict() for r in self.results]}
+        out = {"query": self.query, "embedded": round(self.embedded, 4),
+               "candidates": self.candidates, "rerank": self.rerank, "notes": self.notes,
+               "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+               "results": [r.to_dict() for r in self.results]}
+        if self.files is not None:
+            out["files"] = [f.to_dict() for f in self.files]
+        return out
 
 
 @dataclass
@@ -109,6 +140,8 @@ class FirstStage:
     query_vector: np.ndarray | None
     notes: list[str]
     timings: dict[str, float]
+    parts: QueryParts | None = None
+    identifiers: list[IdentifierStats] = field(default_factory=list)  # routed (long queries)
 
 
 class SemanticSearcher:
@@ -125,6 +158,7 @@ class SemanticSearcher:
         self._symbols = None
         self._glosses: dict[str, str] | None = None
         self._gloss_keys: list[str] | None = None
+        self._modules: dict[str, list[str]] | None = None
         # tuned on the gold sets (benchmarks/tune_fusion.py); replaceable per searcher
         self.fusion_weights = FusionWeights()
         self.rerank_weights = RerankWeights()
@@ -174,6 +208,14 @@ class SemanticSearcher:
                                         self.settings.gloss_provider, self.settings.gloss_model)
         return self._glosses
 
+    def module_paths(self) -> dict[str, list[str]]:
+        """Dotted module suffixes -> paths, for the path signal (built once)."""
+        if self._modules is None:
+            from indexer.retrieval.routes import module_paths
+
+            self._modules = module_paths(self.table)
+        return self._modules
+
     def gloss_of(self, row: int) -> str:
         return self.glosses().get(self.table.content_hashes[row], "")
 
@@ -221,21 +263,91 @@ class SemanticSearcher:
         return self.dense("dense").coverage
 
     # --- questions ---
-    def ask(self, request: AskRequest) -> AskResponse:
+    def ranked_pool(self, request: AskRequest
+                    ) -> tuple[FirstStage, list[Candidate], list[tuple[Candidate, float]]]:
+        """First stage, fused pool and re-ranked pool: what `ask` answers from (and what the
+        file ranker's training data is collected from)."""
         stage = self.first_stage(request)
         clock = time.perf_counter()
         pool = fuse({k: v for k, v in stage.hits.items() if v.rows}, self.fusion_weights,
                     max(request.pool, request.k))
         ranked = self._rerank(stage.rerank, stage.query_vector, pool, request, stage.notes)
         stage.timings["fuse+rerank"] = (time.perf_counter() - clock) * 1000
+        return stage, pool, ranked
+
+    def ask(self, request: AskRequest) -> AskResponse:
+        stage, pool, ranked = self.ranked_pool(request)
         wants_vectors = stage.query_vector is not None
         coverage = self.coverage() if wants_vectors else 0.0
         if wants_vectors and coverage < 1.0:
             stage.notes.append(f"{coverage:.0%} of chunks embedded so far; dense signals cover "
                                f"those (run `codeloupe index` to finish)")
         results = [self._result(c, score) for c, score in ranked[:request.k]]
-        return AskResponse(stage.query, results, coverage, len(pool), stage.rerank,
-                           stage.notes, stage.timings)
+        response = AskResponse(stage.query, results, coverage, len(pool), stage.rerank,
+                               stage.notes, stage.timings)
+        if request.files:
+            clock = time.perf_counter()
+            response.files = self.rank_files(stage, ranked, request.k, request.ranker)
+            stage.timings["files"] = (time.perf_counter() - clock) * 1000
+        return response
+
+    def file_ranker(self, choice: str = "auto"):  # noqa: ANN201 - a FileRanker or None
+        """The model that ranks files: this repository's tuned one (`codeloupe tune`), else
+        the shipped default; None for the fixed combination."""
+        from indexer.retrieval.ranker import DEFAULT_MODEL, TUNED_NAME, FileRanker
+
+        if choice == "fixed":
+            return None
+        if choice == "auto":
+            tuned = FileRanker.load(self.ws.store.directory / TUNED_NAME)
+            if tuned is not None:
+                return tuned
+        return FileRanker.load(DEFAULT_MODEL)
+
+    def file_candidates(self, stage: FirstStage, ranked: list[tuple[Candidate, float]]):  # noqa: ANN201
+        """(evidence per file, candidate paths, fixed scores, feature matrix) for a ranked
+        pool: what the file ranker scores, and what `tune` trains on."""
+        from indexer.retrieval.files import gather
+        from indexer.retrieval.ranker import candidates, features, query_context
+
+        evidence = gather(self.table, stage.hits, [c.row for c, _ in ranked])
+        paths, fixed = candidates(evidence)
+        matrix = features(self.table, paths, evidence, fixed, query_context(stage))
+        return evidence, paths, fixed, matrix
+
+    def rank_files(self, stage: FirstStage, ranked: list[tuple[Candidate, float]], k: int,
+                   ranker: str = "auto") -> list[RankedFile]:
+        """Files ranked by their chunks' evidence, each with its best chunks."""
+        from indexer.retrieval.files import EVIDENCE, fixed_scores, gather
+
+        if ranker not in ("auto", "default", "fixed"):
+            raise QueryError(f"unknown file ranker {ranker!r}; use auto, default or fixed")
+        model = self.file_ranker(ranker)
+        if model is None:
+            evidence = gather(self.table, stage.hits, [c.row for c, _ in ranked])
+            scores = fixed_scores(evidence)
+            order = sorted(scores, key=lambda path: (-scores[path], path))[:k]
+        else:
+            evidence, paths, fixed, matrix = self.file_candidates(stage, ranked)
+            learned = model.score(matrix)
+            # the model orders its candidates; any file beyond them keeps the fixed order
+            top = max(fixed.values(), default=0.0) + 1.0
+            scores = {p: float(v) + 1e3 for p, v in zip(paths, learned, strict=True)}
+            for path, value in fixed.items():
+                scores.setdefault(path, value - top)
+            order = sorted(scores, key=lambda path: (-scores[path], path))[:k]
+        by_row = {c.row: (c, score) for c, score in ranked}
+        out = []
+        for path in order:
+            ev = evidence[path]
+            chunks = [self._result(*by_row[row]) for row in ev.rows[:EVIDENCE]]
+            if not chunks:  # found by a signal but past the fused pool: its best chunk
+                best = min(ev.best, key=lambda s: ev.best[s])
+                row = stage.hits[best].rows[ev.best[best] - 1]
+                chunks = [self._result(Candidate(row, ranks={best: ev.best[best]}),
+                                       ev.top_score[best])]
+            out.append(RankedFile(path, scores[path], chunks, dict(ev.best)))
+        return out
 
     def first_stage(self, request: AskRequest) -> FirstStage:
         """Validate the request and run each first-stage signal (fusion comes after)."""
@@ -264,29 +376,64 @@ class SemanticSearcher:
 
         filters = ChunkFilter.of(request.globs, request.languages, request.kinds)
         mask = filters.mask(self.table) if filters.active else None
+        # long, messy questions are split and each part routed to the signal that fits it;
+        # short ones go to every signal as typed (what the gold-set floors were set on)
+        parts = parse_query(request.query[:MAX_QUERY_CHARS] if request.understand else "")
+        long = request.understand and parts.is_long
+        lap("parse")
         hits: dict[str, SignalHits] = {}
         query_vector = None
+        routed: list[IdentifierStats] = []
         if "lexical" in request.signals:
-            hits["lexical"] = lexical_signal(self.ws.store.chunks, self.table, query, mask,
-                                             SIGNAL_DEPTH)
+            if long:
+                terms = specific_terms(self.ws.store.chunks,
+                                       parts.prose + " " + " ".join(parts.identifiers))
+                hits["lexical"] = lexical_terms_signal(self.ws.store.chunks, self.table, terms,
+                                                       mask, SIGNAL_DEPTH)
+            else:
+                hits["lexical"] = lexical_signal(self.ws.store.chunks, self.table, query, mask,
+                                                 SIGNAL_DEPTH)
             lap("lexical")
         if any(s in request.signals for s in VIEWS) or rerank in ("dense", "llm"):
-            query_vector = self.embedder.encode_query(query)
+            query_vector = self.embedder.encode_query(parts.dense_text() if long
+                                                      else query)
             lap("embed_query")
         for signal in VIEWS:
             if signal in request.signals:
                 rows, scores = self.dense(signal).search(query_vector, SIGNAL_DEPTH, mask)
                 hits[signal] = SignalHits(rows.tolist(), scores.tolist())
                 lap(signal)
-        tokens = code_tokens_in(query)
-        if tokens and "symbol" in request.signals:
-            hits["symbol"] = symbol_signal(self.symbols, self.table, tokens, mask, SIGNAL_DEPTH)
-            lap("symbol")
-        if tokens and "regex" in request.signals:
-            hits["regex"] = regex_signal(self.snapshot.searcher, self.table, tokens, mask,
-                                         SIGNAL_DEPTH)
-            lap("regex")
-        return FirstStage(query, rerank, hits, query_vector, notes, timings)
+        if long and parts.identifiers and (
+                "symbol" in request.signals or "regex" in request.signals):
+            routed = specific(identifier_stats(self.snapshot.searcher, self.table,
+                                               parts.identifiers), len(self.table.by_path))
+            lap("identifiers")
+            if routed and "symbol" in request.signals:
+                hits["symbol"] = definition_signal(self.symbols, self.table, routed, mask,
+                                                   SIGNAL_DEPTH)
+                lap("symbol")
+            if routed and "regex" in request.signals:
+                hits["regex"] = occurrence_signal(self.table, routed, mask, SIGNAL_DEPTH)
+                lap("regex")
+        elif not long:
+            tokens = code_tokens_in(query)
+            if tokens and "symbol" in request.signals:
+                hits["symbol"] = symbol_signal(self.symbols, self.table, tokens, mask,
+                                               SIGNAL_DEPTH)
+                lap("symbol")
+            if tokens and "regex" in request.signals:
+                hits["regex"] = regex_signal(self.snapshot.searcher, self.table, tokens, mask,
+                                             SIGNAL_DEPTH)
+                lap("regex")
+        if "path" in request.signals and (parts.paths or parts.dotted):
+            hits["path"] = path_signal(self.table, parts, mask, SIGNAL_DEPTH,
+                                       self.module_paths())
+            lap("path")
+        if "literal" in request.signals and parts.errors:
+            hits["literal"] = literal_signal(self.snapshot.searcher, self.table, parts.errors,
+                                             mask, SIGNAL_DEPTH)
+            lap("literal")
+        return FirstStage(query, rerank, hits, query_vector, notes, timings, parts, routed)
 
     def _rerank(self, rerank: str, query_vector: np.ndarray | None, pool: list[Candidate],
                 request: AskRequest, notes: list[str]) -> list[tuple[Candidate, float]]:

@@ -155,6 +155,9 @@ async def test_ask_and_context(client: ClientSession) -> None:
     assert answer["results"] and answer["embedded"] == 1.0
     first = answer["results"][0]
     assert {"path", "start_line", "end_line", "name", "score", "signals"} <= set(first)
+    files = await call(client, "ask", {"question": "where is the config parsed?", "k": 2,
+                                       "files": True})
+    assert files["files"] and files["files"][0]["evidence"]
     pack = await call(client, "context", {"query": "parse the config", "budget_tokens": 800})
     assert 0 < pack["tokens"] <= 800 and pack["blocks"] and pack["text"]
     assert "refused" in await error_of(client, "ask", {"question": "x",

@@ -22,6 +22,17 @@ async def test_ask_returns_ranked_chunks_with_uris_and_signals(session: Session)
     assert all(r["path"].endswith(".md") for r in scoped["results"])
 
 
+async def test_ask_files_ranks_files_with_their_evidence(session: Session) -> None:
+    answer = await session.request("codeloupe/ask", {"query": "text size of a string",
+                                                     "k": 3, "files": True})
+    files = answer["files"]
+    assert files and len(files) <= 3 and len({f["path"] for f in files}) == len(files)
+    assert files[0]["uri"].startswith("file://") and files[0]["evidence"]
+    assert all(e["path"] == files[0]["path"] for e in files[0]["evidence"])
+    plain = await session.request("codeloupe/ask", {"query": "text size of a string"})
+    assert "files" not in plain
+
+
 async def test_context_packs_the_selection_first_under_the_budget(session: Session) -> None:
     target = next(p for p in session.repo.rglob("*.py") if ".git" not in p.parts)
     pack = await session.request("codeloupe/context", {
