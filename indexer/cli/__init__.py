@@ -71,8 +71,11 @@ def cli() -> None:
               help="Only the regex index: skip chunks, symbols, BM25 and embeddings.")
 @click.option("--no-embed", is_flag=True,
               help="Skip embeddings (`ask` then uses BM25, symbols and identifiers only).")
+@click.option("--wait", is_flag=True,
+              help="Embed every chunk before returning (scripts, CI). By default the "
+                   "embeddings continue in the background once search works.")
 def index(repo: str | None, rev: str | None, index_dir: str | None,
-          max_filesize: str | None, no_chunks: bool, no_embed: bool) -> None:
+          max_filesize: str | None, no_chunks: bool, no_embed: bool, wait: bool) -> None:
     """Index the working tree, or any commit, branch or tag without checking it out."""
     from indexer.cli.progress import index_progress
     from indexer.errors import CodeloupeError
@@ -100,15 +103,29 @@ def index(repo: str | None, rev: str | None, index_dir: str | None,
     if not no_chunks:
         click.echo(f"chunks: {enriched.blobs} files chunked ({enriched.chunks} chunks, "
                    f"{enriched.symbols} symbols) in {enriched.seconds:.2f} s")
-    if not no_chunks and not no_embed:
-        from indexer.cli.ask_commands import embed_snapshot
+    if no_chunks or no_embed:
+        return
+    try:
+        if wait:
+            from indexer.cli.ask_commands import embed_snapshot
 
-        try:
-            embed_snapshot(ws, rev)
-        except CodeloupeError as exc:
-            _fail(str(exc))
-        except KeyboardInterrupt:
-            _fail("interrupted; embeddings made so far are kept")
+            embed_snapshot(ws, rev, take_over=True)
+        else:
+            from indexer.cli.background import hand_to_daemon
+            from indexer.embed.backlog import embedding_state
+
+            share = embedding_state(ws, rev)
+            line = (f"embeddings: {share['embedded']:.0%} of {share['chunks']} chunks "
+                    "embedded")
+            # Handed over even at 100%: the gloss view may lack vectors (the worker checks).
+            handed = hand_to_daemon(ws.store.directory, ws.root, rev)
+            if share["embedded_chunks"] < share["chunks"]:
+                line += "; " + handed
+            click.echo(line)
+    except CodeloupeError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        _fail("interrupted; embeddings made so far are kept")
 
 
 @cli.command(context_settings={"ignore_unknown_options": False})
@@ -425,6 +442,10 @@ def daemon(index_root: str | None, stop: bool, idle: float | None) -> None:
 from indexer.cli.gloss_command import gloss  # noqa: E402 - needs the helpers above
 
 cli.add_command(gloss)
+
+from indexer.cli.background import status  # noqa: E402 - needs the helpers above
+
+cli.add_command(status)
 
 from indexer.cli.maintenance import doctor, gc, watch  # noqa: E402 - needs the helpers above
 
