@@ -30,6 +30,8 @@ class Settings:
     embedding_max_tokens: int = 128
     embedding_threads: int = 0  # 0: one per core
     embedding_backend: str = "onnx"  # onnx (int8, ~3x faster on CPU) | torch
+    # the background embedder's CPU priority: idle (SCHED_IDLE + nice 19) | nice | normal
+    embedding_priority: str = "idle"
     # glosses: heuristic (no model) | openai (any compatible endpoint) | llamacpp (local GGUF)
     gloss_provider: str = "heuristic"
     gloss_model: str = ""

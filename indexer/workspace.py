@@ -234,6 +234,44 @@ class Workspace:
             searcher = self._semantic[key] = SemanticSearcher(self, snapshot, self.settings)
         return searcher
 
+    def semantic_now(self, rev: str | None = None, on_wait=None  # noqa: ANN001
+                     ):  # noqa: ANN201 - (SemanticSearcher, notes)
+        """`semantic(rev)` that never waits behind another process writing the index: the
+        snapshot is brought up to date (and chunked) only when the write lock is free;
+        otherwise the last complete snapshot answers and a note says so. Only when there is
+        no snapshot at all yet does it wait, telling `on_wait` what for."""
+        from indexer.enrich import enrich_snapshot, snapshot_blobs
+        from indexer.errors import IndexBusyError
+
+        notes: list[str] = []
+        name, _ = self.resolve(rev)
+        try:
+            self.index(rev, wait=False)
+            snapshot = self.snapshot(rev, refresh=False)
+            if self.store.chunks.unchunked(sorted(snapshot_blobs(snapshot.manifest))):
+                with self.store.write_lock(wait=False):
+                    enrich_snapshot(self.store, snapshot.manifest)
+        except IndexBusyError as exc:
+            busy = exc.args[0].split(";")[0]  # "another codeloupe process (pid N) is writing…"
+            if self.store.catalog.snapshot(name) is None:
+                if on_wait is not None:
+                    on_wait(f"no index of {rev or WORKTREE} yet: waiting for it ({busy})")
+                return self.semantic(rev), notes
+            snapshot = self.snapshot(rev, refresh=False)
+            blobs = sorted(snapshot_blobs(snapshot.manifest))
+            unchunked = self.store.chunks.unchunked(blobs)
+            if unchunked and len(unchunked) == len(blobs):  # nothing to answer from yet
+                if on_wait is not None:
+                    on_wait(f"waiting for the chunks of {len(blobs)} files ({busy})")
+                with self.store.write_lock(on_wait=None):
+                    enrich_snapshot(self.store, snapshot.manifest)
+            else:
+                notes.append(f"{busy}: answering from the last complete index, which may miss "
+                             "the newest changes" + (f" ({len(unchunked)} of {len(blobs)} "
+                                                     "files not chunked yet)" if unchunked
+                                                     else ""))
+        return self.semantic(rev, refresh=False), notes
+
     def search(self, options: SearchOptions, rev: str | None = None,
                stats: SearchStats | None = None, refresh: bool = True) -> Iterator[FileMatches]:
         snapshot = self.snapshot(rev, refresh=refresh)

@@ -289,6 +289,7 @@ def register(ls: CodeloupeServer) -> CodeloupeServer:  # noqa: C901 - one place 
                     root=str(repo.root), prefix=f.prefix, state=state,
                     error=repo.error, fresh=fresh, indexing=job,
                     indexDir=str(repo.ws.store.directory), watching=repo.watcher is not None,
+                    embedding=ls.embeds.state(repo),
                     snapshots=[_snapshot_json(r) for r in records])
                 out.append(entry)
             return {"folders": out, "positionEncoding": ls.encoding,

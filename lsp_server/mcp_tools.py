@@ -189,9 +189,10 @@ class EngineTools:
         cancel = cancel or self.new_token()
         globs = scope_globs(self._scopes("ask", paths or []))
         with self._locked(cancel):
-            searcher = self.ws.semantic(rev)
+            searcher, busy = self.ws.semantic_now(rev)  # never waits behind another writer
             searcher.embed_small_backlog()
             response = searcher.ask(AskRequest(question, globs=globs, k=k, files=files))
+        response.notes[:0] = busy
         return {"rev": rev or WORKTREE, "commit": searcher.snapshot.commit,
                 **response.to_dict()}
 
@@ -204,10 +205,11 @@ class EngineTools:
         cancel = cancel or self.new_token()
         globs = scope_globs(self._scopes("context", paths or []))
         with self._locked(cancel):
-            searcher = self.ws.semantic(rev)
+            searcher, busy = self.ws.semantic_now(rev)
             searcher.embed_small_backlog()
             pack = pack_context(searcher, ContextRequest(query, budget=budget_tokens,
                                                          globs=globs))
+            pack.notes[:0] = busy
         return pack.to_dict()
 
     # --- helpers ---

@@ -58,6 +58,8 @@ class IndexHost(Host, Protocol):
 
     def new_cancel_token(self, background: bool = False) -> CancelToken: ...
 
+    def embed_backlog(self, repo: Repo) -> None: ...
+
 
 @dataclass(eq=False)
 class Folder:
@@ -531,6 +533,8 @@ def initial_index(host: IndexHost, repo: Repo) -> None:
 def _symbols_after_index(host: IndexHost, repo: Repo) -> None:
     try:
         update_symbols(host, repo)
+        if not host.closing.is_set():
+            host.embed_backlog(repo)  # then the embeddings, in a low-priority process
     except (Cancelled, InterruptedError):
         pass
     except CodeloupeError as exc:

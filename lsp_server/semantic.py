@@ -49,7 +49,8 @@ def register(ls) -> None:  # noqa: ANN001 - the CodeloupeServer
             for target in ls.resolve_targets(p.method, cancel, folder, []):
                 ws = target.repo.ws
                 try:
-                    searcher = ws.semantic(_rev(rev))
+                    # never waits behind another process writing the index: says so instead
+                    searcher, busy = ws.semantic_now(_rev(rev))
                     searcher.embed_small_backlog()
                     response = searcher.ask(AskRequest(
                         query, globs=(*globs, *scope_globs(target.scopes)),
@@ -57,7 +58,7 @@ def register(ls) -> None:  # noqa: ANN001 - the CodeloupeServer
                 except CodeloupeError as exc:
                     raise RequestFailed(message=f"{p.method}: {exc}") from None
                 embedded.append(response.embedded)
-                notes += response.notes
+                notes += busy + response.notes
                 for f in response.files or ():
                     ranked_files.append({"uri": path_to_uri(ws.root / f.path),
                                          "folder": target.folder.uri, **f.to_dict()})
@@ -119,9 +120,10 @@ def register(ls) -> None:  # noqa: ANN001 - the CodeloupeServer
                 format=fmt or "markdown", instructions=instructions,
                 globs=scope_globs(target.scopes))
             try:
-                searcher = ws.semantic(_rev(rev))
+                searcher, busy = ws.semantic_now(_rev(rev))
                 searcher.embed_small_backlog()
                 pack = pack_context(searcher, request)
+                pack.notes[:0] = busy
             except CodeloupeError as exc:
                 raise RequestFailed(message=f"{p.method}: {exc}") from None
             return {**pack.to_dict(), "folder": target.folder.uri}

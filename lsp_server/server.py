@@ -55,6 +55,7 @@ from indexer.ingest import Cancelled, CancelToken, ForegroundGate, TimeLimitExce
 from indexer.repo import WORKTREE
 from indexer.workspace import Snapshot
 from lsp_server import repos as repos_mod
+from lsp_server.embedding import BackgroundEmbeds
 from lsp_server.overlay import Buffer
 from lsp_server.params import RequestFailed, invalid, request_time_limit
 from lsp_server.positions import UTF16, choose_encoding, to_path, uri_to_path
@@ -288,6 +289,7 @@ class CodeloupeServer(LanguageServer):
         self.foreground = ForegroundGate()
         self.index_pool = ThreadPoolExecutor(3, thread_name_prefix="codeloupe-index",
                                              initializer=_background_thread)
+        self.embeds = BackgroundEmbeds(self, self.closing)  # embedding backlogs (workers)
         self._closed = False
         self._pending_folders: list[Folder] = []
         self.exit_code = 0
@@ -435,6 +437,10 @@ class CodeloupeServer(LanguageServer):
             if folder.repo is repo:
                 self.notify(INDEX_CHANGED, _index_changed_params(folder, name, snap, record,
                                                                  reason))
+
+    def embed_backlog(self, repo: Repo) -> None:
+        """(worker) Embed what the working tree's chunks lack, in a background process."""
+        self.embeds.start(repo)
 
     def warm_symbols(self, repo: Repo) -> None:
         """Load the symbol index of an existing snapshot in the background."""
@@ -742,6 +748,7 @@ class CodeloupeServer(LanguageServer):
         self.closing.set()
         for token in list(self.cancel_tokens):
             token.cancel()
+        self.embeds.stop_all()  # the workers, by pid; their backlogs resume next time
         repos = list(self.repos.values()) + self.retired
         for repo in repos:
             if repo.watcher is not None:

@@ -4,8 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 . .venv/bin/activate
-codeloupe index                      # trigrams, chunks, BM25, glosses and embeddings
+codeloupe index                      # trigrams, chunks, BM25, glosses; embeddings go on in the background
+codeloupe status                     # how far the background embedding is
 codeloupe search -w 'SnapshotBuilder' -g '*.py'
 codeloupe search --json -F 'compile_search(' --max-count 1 | head -3
 codeloupe ask -k 5 "where are search results checked against ripgrep"
 codeloupe context --budget 1500 "how does a branch index get forked from its parent" | head -40
+codeloupe status

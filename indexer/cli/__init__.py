@@ -138,8 +138,11 @@ def _index_summary_line(summary, root, size: int) -> str:  # noqa: ANN001 - Inde
               help="Only the regex index: skip chunks, symbols, BM25 and embeddings.")
 @click.option("--no-embed", is_flag=True,
               help="Skip embeddings (`ask` then uses BM25, symbols and identifiers only).")
+@click.option("--wait", is_flag=True,
+              help="Embed every chunk before returning (scripts, CI). By default the "
+                   "embeddings continue in the background once search works.")
 def index(repo: str | None, rev: str | None, index_dir: str | None,
-          max_filesize: str | None, no_chunks: bool, no_embed: bool) -> None:
+          max_filesize: str | None, no_chunks: bool, no_embed: bool, wait: bool) -> None:
     """Index the working tree, or any commit, branch or tag without checking it out."""
     from indexer.cli.progress import index_progress
     from indexer.errors import CodeloupeError
@@ -164,15 +167,29 @@ def index(repo: str | None, rev: str | None, index_dir: str | None,
                        f"{enriched.symbols} symbols) in {enriched.seconds:.2f} s")
         else:  # a re-index with nothing new: no "0 files chunked (0 chunks…)"
             click.echo("chunks: up to date")
-    if not no_chunks and not no_embed:
-        from indexer.cli.ask_commands import embed_snapshot
+    if no_chunks or no_embed:
+        return
+    try:
+        if wait:
+            from indexer.cli.ask_commands import embed_snapshot
 
-        try:
-            embed_snapshot(ws, rev)
-        except CodeloupeError as exc:
-            _fail(str(exc))
-        except KeyboardInterrupt:
-            _interrupted("interrupted; embeddings made so far are kept")
+            embed_snapshot(ws, rev, take_over=True)
+        else:
+            from indexer.cli.background import hand_to_daemon
+            from indexer.embed.backlog import embedding_state
+
+            share = embedding_state(ws, rev)
+            line = (f"embeddings: {share['embedded']:.0%} of {share['chunks']} chunks "
+                    "embedded")
+            # Handed over even at 100%: the gloss view may lack vectors (the worker checks).
+            handed = hand_to_daemon(ws.store.directory, ws.root, rev)
+            if share["embedded_chunks"] < share["chunks"]:
+                line += "; " + handed
+            click.echo(line)
+    except CodeloupeError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        _interrupted("interrupted; embeddings made so far are kept")
 
 
 @cli.command()
@@ -444,6 +461,10 @@ __all__ = ["cli", "main", "run_search", "search"]
 from indexer.cli.gloss_command import gloss  # noqa: E402 - needs the helpers above
 
 cli.add_command(gloss)
+
+from indexer.cli.background import status  # noqa: E402 - needs the helpers above
+
+cli.add_command(status)
 
 from indexer.cli.maintenance import doctor, gc, watch  # noqa: E402 - needs the helpers above
 

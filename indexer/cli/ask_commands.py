@@ -10,13 +10,27 @@ import click
 
 
 def embed_snapshot(ws, rev: str | None, limit: int | None = None,  # noqa: ANN001
-                   err: bool = False) -> None:
-    """Embed what is missing of a snapshot's chunks, with a progress bar; a summary line."""
+                   err: bool = False, take_over: bool = False) -> None:
+    """Embed what is missing of a snapshot's chunks, with a progress bar; a summary line.
+    `take_over`: a background worker embedding this index is stopped first (it would embed
+    the same chunks at idle priority) and we embed at full speed."""
+    import contextlib
+
     from indexer.cli.progress import index_progress
+    from indexer.embed.backlog import JobRunning, job_lock
 
     searcher = ws.semantic(rev, refresh=False)
-    with index_progress(label="embedding", waiting="loading the model…") as on_progress:
-        reports = searcher.embed(limit=limit, on_progress=on_progress)
+    held = contextlib.nullcontext()
+    if take_over:
+        _stop_background_worker(ws.store.directory)
+        held = job_lock(ws.store.directory)  # `status` shows us; asks leave the backlog to us
+    try:
+        with held, index_progress(label="embedding",
+                                  waiting="loading the model…") as on_progress:
+            reports = searcher.embed(limit=limit, on_progress=on_progress)
+    except JobRunning:  # a worker that would not stop: embed beside it (same vectors)
+        with index_progress(label="embedding", waiting="loading the model…") as on_progress:
+            reports = searcher.embed(limit=limit, on_progress=on_progress)
     done = ", ".join(f"{r.view} {r.cached + r.embedded}/{r.total}" for r in reports)
     fresh = sum(r.embedded for r in reports)
     seconds = sum(r.seconds for r in reports)
@@ -24,15 +38,53 @@ def embed_snapshot(ws, rev: str | None, limit: int | None = None,  # noqa: ANN00
     click.echo(f"embeddings: {done} embedded; {fresh} new in {seconds:.1f} s{rate}", err=err)
 
 
+def _stop_background_worker(index_dir: Path, wait_s: float = 30.0) -> None:
+    import os
+    import signal
+    import time
+
+    from indexer.embed.backlog import running_pid
+
+    pid = running_pid(index_dir)
+    if pid is None or pid <= 0:
+        return
+    click.echo(f"codeloupe: taking over from the background embedder (pid {pid})", err=True)
+    try:
+        os.kill(pid, signal.SIGTERM)  # it stops after its batch; every whole batch is kept
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + wait_s
+    while running_pid(index_dir) is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def ready_searcher(ws, rev: str | None):  # noqa: ANN001, ANN201
-    """The snapshot's SemanticSearcher, a small backlog of unembedded chunks embedded first
-    (with progress); a large one is left to `codeloupe index`."""
+    """The snapshot's SemanticSearcher, without waiting behind another process that writes
+    the index (the last complete index answers, and a line says so). A small backlog of
+    unembedded chunks is embedded first, saying so; a big one is left to the background
+    worker (handed to the daemon if none runs), and the answer uses what is embedded."""
     from indexer.cli.progress import index_progress
 
-    # a concurrent `codeloupe index` holds the write lock: say so rather than hang silently
-    searcher = ws.semantic(rev, on_wait=lambda message: click.echo(message, err=True))
+    searcher, notes = ws.semantic_now(rev, on_wait=lambda m: click.echo(f"codeloupe: {m}",
+                                                                         err=True))
+    for note in notes:
+        click.echo(f"codeloupe: {note}", err=True)
+
+    def starting(n: int) -> None:
+        click.echo(f"codeloupe: embedding {n} new chunks first", err=True)
+
     with index_progress(label="embedding", waiting="loading the model…") as on_progress:
-        searcher.embed_small_backlog(on_progress=on_progress)
+        embedded = searcher.embed_small_backlog(on_progress=on_progress, on_start=starting)
+    if not embedded:
+        from indexer.embed.backlog import running_pid
+        from indexer.embed.job import pending_rows
+        from indexer.embed.texts import CODE_VIEW
+
+        if running_pid(ws.store.directory) is None and \
+                pending_rows(searcher.table, searcher.cache, CODE_VIEW)[0]:
+            from indexer.cli.background import hand_to_daemon
+
+            hand_to_daemon(ws.store.directory, ws.root, rev)
     return searcher
 
 

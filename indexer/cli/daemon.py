@@ -90,10 +90,75 @@ class _TreeWatch:
             self.observer.stop()
 
 
+class BackgroundEmbeds:
+    """The embedding workers this daemon started (one per index, at idle priority; see
+    indexer.embed.backlog): started on request of `codeloupe index`, resumed when an index
+    it opens has an interrupted backlog, restarted a few times if one dies, stopped by pid
+    when the daemon exits (the backlog resumes next time)."""
+
+    MAX_RESTARTS = 3
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.procs: dict[Path, tuple[object, Path, str | None]] = {}  # dir -> (proc, repo, rev)
+        self.restarts: dict[Path, int] = {}
+
+    def start(self, index_dir: Path, repo: Path, rev: str | None) -> None:
+        from indexer.embed.backlog import start_worker
+
+        with self.lock:
+            held = self.procs.get(index_dir)
+            if held is not None and held[0].poll() is None:  # type: ignore[attr-defined]
+                return
+            proc = start_worker(index_dir, repo, rev)
+            if proc is not None:
+                self.procs[index_dir] = (proc, repo, rev)
+
+    def resume(self, index_dir: Path, repo: Path) -> None:
+        """Start a worker if the index's last one was interrupted or stopped."""
+        from indexer.embed.backlog import read_status
+
+        status = read_status(index_dir)
+        if status and not status.get("running") and \
+                status.get("state") in ("interrupted", "stopped"):
+            rev = status.get("rev")
+            self.start(index_dir, repo, None if rev in (None, "worktree") else rev)
+
+    def check(self) -> None:
+        """(idle watch) Restart workers that died mid-run; forget finished ones."""
+        with self.lock:
+            ended = [(d, held) for d, held in self.procs.items()
+                     if held[0].poll() is not None]  # type: ignore[attr-defined]
+            for index_dir, _ in ended:
+                del self.procs[index_dir]
+        for index_dir, (_, repo, _rev) in ended:
+            if self.restarts.get(index_dir, 0) < self.MAX_RESTARTS:
+                from indexer.embed.backlog import read_status
+
+                status = read_status(index_dir) or {}
+                if status.get("state") == "interrupted":
+                    self.restarts[index_dir] = self.restarts.get(index_dir, 0) + 1
+                    self.resume(index_dir, repo)
+
+    def busy(self) -> bool:
+        with self.lock:
+            return any(held[0].poll() is None  # type: ignore[attr-defined]
+                       for held in self.procs.values())
+
+    def stop_all(self) -> None:
+        from indexer.embed.backlog import stop_worker
+
+        with self.lock:
+            procs, self.procs = list(self.procs.values()), {}
+        for proc, _, _ in procs:
+            stop_worker(proc)  # type: ignore[arg-type]
+
+
 class WarmWorkspaces:
     """Open workspaces, their watchers and their loaded snapshots, shared by request threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_open=None) -> None:  # noqa: ANN001 - on_open(workspace)
+        self.on_open = on_open
         self.lock = threading.Lock()
         self.workspaces: dict[tuple, object] = {}
         self.watches: dict[Path, _TreeWatch] = {}
@@ -113,6 +178,8 @@ class WarmWorkspaces:
                 ws = _open_workspace(str(root), index_dir, max_filesize)
                 self.workspaces[key] = ws
                 self.watches[root] = _TreeWatch(root)
+                if self.on_open is not None:
+                    self.on_open(ws)
             watch = self.watches[root]
         name, _ = ws.resolve(rev)
         snap_key = (key, name)
@@ -150,6 +217,11 @@ class _Handler(socketserver.StreamRequestHandler):
             if request.get("version") != server.version:
                 writer.send(b"x", b"restart")
                 server.stop_soon()
+                return
+            if "embed" in request:  # from `codeloupe index`: embed this index's backlog
+                job = request["embed"]
+                server.embeds.start(Path(job["index_dir"]), Path(job["repo"]), job.get("rev"))
+                writer.send(b"x", b"0")
                 return
             code = _run(request, writer, server.workspaces)
             writer.send(b"x", str(code).encode())
@@ -210,7 +282,9 @@ class DaemonServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
     def __init__(self, path: Path) -> None:
         self.version = code_version()
-        self.workspaces = WarmWorkspaces()
+        self.embeds = BackgroundEmbeds()
+        self.workspaces = WarmWorkspaces(
+            on_open=lambda ws: self.embeds.resume(ws.store.directory, ws.root))
         self.last_request = time.monotonic()
         super().__init__(str(path), _Handler)
 
@@ -242,7 +316,10 @@ def serve_daemon(index_root: Path | None = None, idle_seconds: float = IDLE_SECO
     def idle_watch() -> None:
         while True:
             time.sleep(min(5.0, idle_seconds))
-            if time.monotonic() - server.last_request > idle_seconds:
+            server.embeds.check()
+            if server.embeds.busy():  # embedding in the background is not idleness
+                server.touch()
+            elif time.monotonic() - server.last_request > idle_seconds:
                 server.shutdown()
                 return
 
@@ -252,6 +329,7 @@ def serve_daemon(index_root: Path | None = None, idle_seconds: float = IDLE_SECO
         server.serve_forever(poll_interval=0.5)
     finally:
         server.server_close()
+        server.embeds.stop_all()
         for watch in server.workspaces.watches.values():
             watch.stop()
         with contextlib.suppress(OSError):

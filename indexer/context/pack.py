@@ -86,10 +86,12 @@ class ContextPack:
     notes: list[str] = field(default_factory=list)
     encoding: str = ""
     timings_ms: dict[str, float] = field(default_factory=dict)
+    embedded: float = 1.0  # share of the snapshot's chunks with a code vector
 
     def to_dict(self) -> dict:
         return {"text": self.text, "format": self.format, "tokens": self.tokens,
                 "budget": self.budget, "encoding": self.encoding, "rev": self.rev,
+                "embedded": round(self.embedded, 4),
                 "considered": self.considered,
                 "blocks": [{k: v for k, v in block_dict(b, self.rev).items() if k != "text"}
                            | {"tokens": count_tokens(render_block(b, self.rev, self.format))}
@@ -104,6 +106,7 @@ class ContextPacker:
         manifest = searcher.snapshot.manifest
         self._entry = {path: i for i, path in enumerate(manifest.paths)}
         self._sources: dict[str, str] = {}
+        self.embedded = 1.0  # set by recalled_blocks from the ask it runs
 
     @property
     def rev(self) -> str:
@@ -193,6 +196,7 @@ class ContextPacker:
         response = self.searcher.ask(AskRequest(
             request.task, globs=request.globs, languages=request.languages,
             k=request.pool, pool=request.pool, rerank=request.rerank))
+        self.embedded = response.embedded
         open_files = set(request.open_files)
         blocks = []
         for rank, hit in enumerate(response.results, start=1):
@@ -286,7 +290,8 @@ class ContextPacker:
         if not self.table.paths:
             notes.append("the index has no chunks: nothing to pack beyond the task")
         return ContextPack(text, request.format, tokens, request.budget, rev, len(candidates),
-                           accepted, dropped, notes, encoding_name(), timings)
+                           accepted, dropped, notes, encoding_name(), timings,
+                           self.embedded)
 
     def _fill(self, ordered: list[Block], request: ContextRequest, task: str,
               base_tokens: int) -> tuple[list[Block], list[dict]]:

@@ -57,27 +57,35 @@ def embed_view(store: IndexStore, manifest: Manifest, table: ChunkTable, embedde
                cache: VectorCache, view: str, *, text_of: ViewText | None = None,
                keys: list[str] | None = None,
                limit: int | None = None, cancel: CancelToken | None = None,
-               on_progress: ProgressCallback | None = None) -> EmbedReport:
+               on_progress: ProgressCallback | None = None,
+               order: Callable[[list[int]], list[int]] | None = None) -> EmbedReport:
+    """Embed the rows of `view` missing from the cache, in `order` (default: path order)."""
     started = time.perf_counter()
     report = EmbedReport(view)
     cancel = cancel or CancelToken()
     progress = on_progress or (lambda done, total, message: None)
-    with cache.writing():
-        todo, report.total = pending_rows(table, cache, view, keys)
-        report.cached = report.total - len(todo)
-        if limit is not None:
-            todo = todo[:limit]
-        for start in range(0, len(todo), BATCH):
-            cancel.check()
-            batch = todo[start:start + BATCH]
-            hashes: list[str] = []
-            texts: list[str] = []
-            for row, record, source in chunk_sources(store, manifest, table, batch):
-                hashes.append((keys or table.content_hashes)[row])
-                texts.append(text_of(row, record, source) if text_of
-                             else code_view_text(record, source))
-            cache.add(view, hashes, embedder.encode(texts))
-            report.embedded += len(batch)
-            progress(report.embedded, len(todo), f"embedding {view} ({table.paths[batch[-1]]})")
+    todo, report.total = pending_rows(table, cache, view, keys)
+    report.cached = report.total - len(todo)
+    if order is not None:
+        todo = order(todo)
+    if limit is not None:
+        todo = todo[:limit]
+    for start in range(0, len(todo), BATCH):
+        cancel.check()
+        batch = sorted(todo[start:start + BATCH])  # read each blob once per batch
+        hashes: list[str] = []
+        texts: list[str] = []
+        for row, record, source in chunk_sources(store, manifest, table, batch):
+            hashes.append((keys or table.content_hashes)[row])
+            texts.append(text_of(row, record, source) if text_of
+                         else code_view_text(record, source))
+        vectors = embedder.encode(texts)
+        # The writer lock per batch, not per run: a background embedder must not hold up
+        # `index --wait` or a request embedding a few chunks for minutes.
+        with cache.writing():
+            cache.add(view, hashes, vectors)
+        report.embedded += len(batch)
+        report.seconds = time.perf_counter() - started
+        progress(report.embedded, len(todo), f"embedding {view} ({table.paths[batch[-1]]})")
     report.seconds = time.perf_counter() - started
     return report

@@ -135,6 +135,19 @@ def model_cache_dir() -> Path:
                 Path(user_cache_dir("codeloupe")) / "models")
 
 
+def expected_key(settings: Settings) -> str:
+    """The vector-cache key `load_embedder(settings).key` will have, without loading the model
+    (`codeloupe status` counts vectors; loading ONNX Runtime for that would cost a second)."""
+    path = resolve_model_path(settings.embedding_model)
+    digest = hashlib.sha1(str(path).encode()).hexdigest()[:8]
+    key = f"{path.name}-{digest}-t{settings.embedding_max_tokens}"
+    if settings.embedding_backend == "onnx":
+        from indexer.embed.onnx_backend import EXPORT_VERSION
+
+        key += f"-int8v{EXPORT_VERSION}"
+    return key
+
+
 def load_embedder(settings: Settings, max_tokens: int | None = None) -> Embedder:
     path = resolve_model_path(settings.embedding_model)
     tokens = max_tokens or settings.embedding_max_tokens

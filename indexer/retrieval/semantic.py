@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,7 +53,9 @@ from indexer.retrieval.routes import (
 )
 
 MAX_QUERY_CHARS = 8000  # bug reports run to a few thousand; query understanding splits them
-AUTO_EMBED = 3000  # chunks: a backlog this small is embedded before answering
+# chunks: a backlog this small is embedded before answering (a few seconds on 2 cores);
+# a bigger one is the background worker's, and the answer uses what is embedded
+AUTO_EMBED = 400
 VIEWS = ("dense", "gloss")  # signal name == the embedded view it reads
 VIEW_NAMES = {"dense": CODE_VIEW, "gloss": GLOSS_VIEW}
 
@@ -235,7 +238,8 @@ class SemanticSearcher:
     # --- embedding upkeep ---
     def embed(self, *, views: tuple[str, ...] = VIEWS, limit: int | None = None,
               cancel: CancelToken | None = None,
-              on_progress: ProgressCallback | None = None) -> list[EmbedReport]:
+              on_progress: ProgressCallback | None = None,
+              order: Callable[[list[int]], list[int]] | None = None) -> list[EmbedReport]:
         reports = []
         for signal in views:
             text_of = (lambda row, record, source: self.gloss_of(row)) \
@@ -243,21 +247,54 @@ class SemanticSearcher:
             reports.append(embed_view(
                 self.ws.store, self.snapshot.manifest, self.table, self.embedder, self.cache,
                 VIEW_NAMES[signal], text_of=text_of, keys=self.view_keys(signal), limit=limit,
-                cancel=cancel, on_progress=on_progress))
+                cancel=cancel, on_progress=on_progress, order=order))
         return reports
 
+    def backlog_order(self, rows: list[int]) -> list[int]:
+        """The backlog by value, most useful first: public definitions before private ones
+        and before module-level code, then path order (stable)."""
+        names, kinds = self.table.names, self.table.kinds
+
+        def rank(row: int) -> int:
+            name = names[row].rsplit(".", 1)[-1]
+            if not name or kinds[row] in ("module", "block", "lines", "imports"):
+                return 2
+            return 1 if name.startswith("_") and not name.startswith("__") else 0
+
+        return sorted(rows, key=rank)
+
     def embed_small_backlog(self, max_pending: int = AUTO_EMBED,
-                            on_progress: ProgressCallback | None = None) -> bool:
-        """Embed what is missing when it is little (a small repository, or a branch with a
-        few changed files), so the answer uses every chunk; a big backlog is left to the
-        background indexer. Whether it embedded anything."""
+                            on_progress: ProgressCallback | None = None,
+                            on_start: Callable[[int], None] | None = None) -> bool:
+        """Embed what is missing when it is little (a branch with a few changed files), so
+        the answer uses every chunk, telling `on_start(n)` first; a big backlog is left to
+        the background worker (a small one is done here even while the worker runs: at
+        full priority it takes seconds, the worker may need minutes to reach it). Whether
+        it embedded anything."""
         from indexer.embed.job import pending_rows
 
         todo, _ = pending_rows(self.table, self.cache, VIEW_NAMES["dense"])
         if not 0 < len(todo) <= max_pending:
             return False
+        if on_start is not None:
+            on_start(len(todo))
         self.embed(on_progress=on_progress)
         return True
+
+    def backlog_note(self, coverage: float) -> str:
+        """What the answer's dense signals cover, and what happens to the rest."""
+        from indexer.embed.backlog import read_status
+
+        status = read_status(self.ws.store.directory) or {}
+        if status.get("running"):
+            rest = f"the rest is being embedded in the background (pid {status['running']}"
+            if status.get("rate") and status.get("eta_s") is not None:
+                rest += f", about {max(1, round(status['eta_s'] / 60))} min left"
+            rest += "; `codeloupe status`)"
+        else:
+            rest = "run `codeloupe index` to embed the rest"
+        return (f"{coverage:.0%} of {len(self.table)} chunks embedded so far; dense signals "
+                f"cover those, lexical and symbols cover all; {rest}")
 
     def coverage(self) -> float:
         return self.dense("dense").coverage
@@ -280,8 +317,7 @@ class SemanticSearcher:
         wants_vectors = stage.query_vector is not None
         coverage = self.coverage() if wants_vectors else 0.0
         if wants_vectors and coverage < 1.0:
-            stage.notes.append(f"{coverage:.0%} of chunks embedded so far; dense signals cover "
-                               f"those (run `codeloupe index` to finish)")
+            stage.notes.append(self.backlog_note(coverage))
         results = [self._result(c, score) for c, score in ranked[:request.k]]
         response = AskResponse(stage.query, results, coverage, len(pool), stage.rerank,
                                stage.notes, stage.timings)

@@ -27,6 +27,11 @@ export interface Display {
   warning: boolean;
 }
 
+/** Background embedding ($/progress titled "Embedding <folder>" by the server). */
+export function isEmbedding(p: ProgressEntry): boolean {
+  return p.title.startsWith("Embedding ");
+}
+
 export class IndexState {
   server: ServerState = "starting";
   serverDetail = "";
@@ -57,11 +62,16 @@ export class IndexState {
     this.progress.clear();
   }
 
-  /** The most recent indexing work, if any. */
+  /** The most recent indexing work, if any; background embedding only when nothing else runs
+   * (search and symbols are ready while it goes on). */
   get active(): ProgressEntry | undefined {
     let last: ProgressEntry | undefined;
-    for (const p of this.progress.values()) last = p;
-    return last;
+    let embedding: ProgressEntry | undefined;
+    for (const p of this.progress.values()) {
+      if (isEmbedding(p)) embedding = p;
+      else last = p;
+    }
+    return last ?? embedding;
   }
 
   get activeTokens(): (string | number)[] {
@@ -83,6 +93,14 @@ export class IndexState {
       const pct = p.percentage !== undefined ? ` ${Math.round(p.percentage)}%` : "";
       const tooltip = [p.title, p.message].filter(Boolean).join(": ") +
         (p.cancellable ? "\nClick for index status or to cancel" : "");
+      if (isEmbedding(p)) {
+        // Search, symbols and lexical ask already work: say what is still going on.
+        return {
+          text: `$(sync~spin) codeloupe: embedding${pct}`,
+          tooltip: `${tooltip}\nSearch and symbols are ready; semantic answers use what is embedded so far`,
+          warning: false,
+        };
+      }
       return { text: `$(sync~spin) codeloupe${pct}`, tooltip, warning: false };
     }
     if (this.server === "starting") {

@@ -43,6 +43,24 @@ describe("IndexState (status bar)", () => {
     assert.equal(d.text, "$(search) codeloupe 1,835 files");
     assert.deepEqual(s.activeTokens, []);
   });
+  it("shows background embedding as 'embedding N%', behind any indexing", () => {
+    const s = new IndexState();
+    s.server = "running";
+    s.applyProgress("e1", { kind: "begin", title: "Embedding shop", cancellable: true, percentage: 0 });
+    s.applyProgress("e1", { kind: "report", percentage: 42.2, message: "2210/5247 texts · 120/s" });
+    let d = s.display();
+    assert.equal(d.text, "$(sync~spin) codeloupe: embedding 42%");
+    assert.match(d.tooltip, /Embedding shop: 2210\/5247 texts/);
+    assert.match(d.tooltip, /Search and symbols are ready/);
+    s.applyProgress("t2", { kind: "begin", title: "Re-indexing shop", cancellable: true, percentage: 10 });
+    d = s.display();
+    assert.equal(d.text, "$(sync~spin) codeloupe 10%");
+    s.applyProgress("t2", { kind: "end" });
+    assert.equal(s.display().text, "$(sync~spin) codeloupe: embedding 42%");
+    s.applyProgress("e1", { kind: "end" });
+    s.setFiles("file:///a", 3);
+    assert.equal(s.display().text, "$(search) codeloupe 3 files");
+  });
   it("warns when the server is missing or failed", () => {
     const s = new IndexState();
     s.server = "missing";
