@@ -60,3 +60,15 @@ def test_non_utf8_file_names_index_search_and_print_like_rg(tmp_path: Path, rg: 
     lexical = _codeloupe(repo, env, "search", "--lexical", "hello world")
     assert lexical.returncode == 0, lexical.stderr
     assert "caf\ufffd.py".encode() in lexical.stdout
+
+
+def test_globs_match_a_name_that_is_not_utf8_as_rg_does(tmp_path: Path, rg: str) -> None:
+    repo = _repo(tmp_path / "repo")
+    env = {**os.environ, "CODELOUPE_INDEX_DIR": str(tmp_path / "idx"),
+           "CODELOUPE_DAEMON": "off"}
+    for glob in ("*.txt", "!*.txt", "bad*", "*name.txt"):
+        ours = _codeloupe(repo, env, "search", "-g", glob, "hello")
+        theirs = subprocess.run([rg, "--vimgrep", "-g", glob, "hello"], cwd=repo,
+                                capture_output=True)
+        assert ours.returncode == theirs.returncode, (glob, ours.stderr)
+        assert sorted(ours.stdout.splitlines()) == sorted(theirs.stdout.splitlines()), glob
