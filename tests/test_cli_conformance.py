@@ -36,6 +36,7 @@ FILES: dict[str, str | bytes] = {
     "src/.hidden.py": "hello = 'hidden'\n",
     "data/blob.bin": b"\x00\x01binary hello\n",
     "Makefile": "hello:\n\techo hello\n",
+    "web.txt": "hello next to web/\n",  # rg's --sort path puts web/index.js first
     ".gitignore": "*.log\nbuild/\n",
     # ignored: never indexed, searched by --no-ignore or when named
     "debug.log": "hello from a log\n",
@@ -81,6 +82,14 @@ def ours(repo: Path, env: dict[str, str], *args: str,
          cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "indexer", "search", *args], cwd=cwd or repo,
                           env=env, capture_output=True, timeout=120)
+
+
+def sorted_ours(repo: Path, env: dict[str, str], *args: str,
+                cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """`--sort path` on both sides: rg's own order is by thread otherwise."""
+    if "--sort" not in args:
+        args = ("--sort", "path", *args)
+    return ours(repo, env, *args, cwd=cwd)
 
 
 def theirs(repo: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -138,7 +147,7 @@ LINE_CASES = [
 @pytest.mark.parametrize("args", LINE_CASES, ids=" ".join)
 def test_matching_lines_equal_rg_vimgrep(repo: Path, env: dict[str, str], args: list[str]
                                          ) -> None:
-    mine = ours(repo, env, *args)
+    mine = sorted_ours(repo, env, *args)
     rg = theirs(repo, "--vimgrep", "--sort", "path",
                 *[a for a in args if a not in ("-n", "--vimgrep", "--sort", "path")],
                 *(["-g", "!.git"] if "--hidden" in args else []))
@@ -170,7 +179,7 @@ LIST_CASES = [
 
 @pytest.mark.parametrize("args", LIST_CASES, ids=" ".join)
 def test_paths_and_counts_equal_rg(repo: Path, env: dict[str, str], args: list[str]) -> None:
-    mine = ours(repo, env, *args)
+    mine = sorted_ours(repo, env, *args)
     # rg --hidden goes into .git too; the index never holds it
     rg = theirs(repo, "--sort", "path", *args, *(["-g", "!.git"] if "--hidden" in args else []))
     assert mine.returncode == rg.returncode == 0, (mine.stderr, rg.stderr)
@@ -216,8 +225,8 @@ def test_exit_codes_and_messages_equal_rg(repo: Path, env: dict[str, str], args:
 
 def test_a_missing_path_is_reported_and_the_others_searched(repo: Path, env: dict[str, str]
                                                            ) -> None:
-    mine = ours(repo, env, "hello", "nope", "web")
-    rg = theirs(repo, "--vimgrep", "hello", "nope", "web")
+    mine = sorted_ours(repo, env, "hello", "nope", "web")
+    rg = theirs(repo, "--vimgrep", "--sort", "path", "hello", "nope", "web")
     assert mine.returncode == rg.returncode == 2
     assert mine.stdout == rg.stdout
     assert message(mine.stderr).startswith("nope: ") and message(rg.stderr).startswith("nope: ")
@@ -230,8 +239,9 @@ def test_a_path_outside_the_repository_is_refused(repo: Path, env: dict[str, str
 
 
 def test_paths_are_relative_to_the_current_folder(repo: Path, env: dict[str, str]) -> None:
-    mine = ours(repo, env, "hello", "nested", "../web", cwd=repo / "src")
-    rg = theirs(repo, "--vimgrep", "hello", "nested", "../web", cwd=repo / "src")
+    mine = sorted_ours(repo, env, "hello", "nested", "../web", cwd=repo / "src")
+    rg = theirs(repo, "--vimgrep", "--sort", "path", "hello", "nested", "../web",
+                cwd=repo / "src")
     assert mine.returncode == rg.returncode == 0
     assert mine.stdout == rg.stdout
 
@@ -244,7 +254,7 @@ def _json(output: bytes) -> list[dict]:
                                   ["-t", "py", "return"]], ids=" ".join)
 def test_json_events_and_stats_equal_rg(repo: Path, env: dict[str, str], args: list[str]
                                         ) -> None:
-    mine = _json(ours(repo, env, "--json", *args).stdout)
+    mine = _json(sorted_ours(repo, env, "--json", *args).stdout)
     rg = _json(theirs(repo, "--json", "--sort", "path", *args).stdout)
     assert [m["type"] for m in mine] == [m["type"] for m in rg]
     for a, b in zip(mine, rg, strict=True):
@@ -316,3 +326,9 @@ def test_a_folder_outside_git_is_searched_as_rg_does(plain: Path, env: dict[str,
                                          args and "--files" not in args else []), *args)
     assert mine.returncode == rg.returncode == 0, (mine.stderr, rg.stderr)
     assert mine.stdout.decode() == rg.stdout.decode()
+
+
+def test_the_default_order_is_the_paths_order(repo: Path, env: dict[str, str]) -> None:
+    """Without --sort the index's order streams: plain path order (rg's is by thread)."""
+    lines = ours(repo, env, "-l", "hello").stdout.decode().splitlines()
+    assert lines == sorted(lines) and "web.txt" in lines and "web/index.js" in lines

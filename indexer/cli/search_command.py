@@ -80,7 +80,8 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 @click.option("-n", "--line-number", is_flag=True, help="Accepted (lines are always numbered).")
 @click.option("--vimgrep", is_flag=True, help="Accepted (the default output is rg --vimgrep's).")
 @click.option("--sort", type=click.Choice(["path", "none"]), default=None,
-              help="Results are always in path order; accepted for rg's `--sort path`.")
+              help="path: rg's order (each folder's entries by name). Default: plain path "
+                   "order, streamed.")
 @click.option("--json", "as_json", is_flag=True, help="ripgrep's JSON Lines output.")
 @click.option("--lexical", is_flag=True, help="Rank chunks for a free-text query (BM25).")
 @repo_option
@@ -317,18 +318,34 @@ def _search_index(root: str, path_args: list[PathArgument], scope, options,  # n
     unindexed = _unindexed_paths(root, snapshot, path_args, bool(params.get("no_ignore")),
                                  options) if rev is None else []
     if params.get("list_files"):
-        return _list_files(snapshot, options, display, out, path_args, scope, unindexed)
+        return _list_files(snapshot, options, display, out, path_args, scope, unindexed,
+                           params.get("sort"))
     results = snapshot.searcher.search(options, compiled, stats)
     if unindexed:
         # files git ignores are not indexed: read them now, merged in path order
         results = _limited(sorted([*results, *_search_unindexed(
             root, unindexed, compiled, options, _max_filesize(params), stats)],
             key=lambda r: r.path), options.limit)
-    if len(path_args) > 1:  # rg goes through its PATH arguments in the order given
-        order = {p.relative: k for k, p in enumerate(path_args)}
-        results = sorted(results, key=lambda r: order[scope.root_of(r.path)])
+    if len(path_args) > 1 or params.get("sort") == "path":
+        key = _sort_key(path_args, scope, params.get("sort") == "path")
+        results = sorted(results, key=lambda r: key(r.path))
     print_results(results, printer, params, stats)
     return None
+
+
+def _sort_key(path_args: list[PathArgument], scope, by_folder: bool  # noqa: ANN001
+              ) -> Callable[[str], tuple]:
+    """rg's order: its PATH arguments in the order given; with --sort path, each folder's
+    entries by name (`a/b.txt` before `a.txt`: rg walks folder `a` where it falls, while the
+    index is in plain path order, which puts `a.txt` first). Sorting holds every result
+    before the first is printed, so it is done only when asked."""
+    order = {p.relative: k for k, p in enumerate(path_args)}
+
+    def key(path: str) -> tuple:
+        return (order[scope.root_of(path)] if len(path_args) > 1 else 0,
+                path.split("/") if by_folder else ())
+
+    return key
 
 
 def print_results(results, printer, params: dict, stats) -> None:  # noqa: ANN001
@@ -427,7 +444,7 @@ def _limited(results: list, limit: int | None) -> list:
 
 
 def _list_files(snapshot, options, display, out, path_args, scope,  # noqa: ANN001
-                extra: list[str]) -> int:
+                extra: list[str], params_sort: str | None) -> int:
     """rg --files: every file the search would look at, binary ones too (not those over
     --max-filesize), in path order; exit 1 when there is none (rg says nothing then)."""
     from indexer.search import file_filter
@@ -436,13 +453,12 @@ def _list_files(snapshot, options, display, out, path_args, scope,  # noqa: ANN0
     manifest = snapshot.manifest
     keep = file_filter(options.globs, scope)
     skipped = {int(BlobKind.TOO_LARGE), int(BlobKind.UNREADABLE)}
-    order = {p.relative: k for k, p in enumerate(path_args)}
     listed = [path for path, kind in zip(manifest.paths, manifest.kinds, strict=True)
               if kind not in skipped and (keep is None or keep(path))]
     if extra:  # files git ignores (--no-ignore), or named on the command line
         listed = sorted({*listed, *extra})
-    if len(path_args) > 1:
-        listed.sort(key=lambda path: order[scope.root_of(path)])
+    if len(path_args) > 1 or params_sort == "path":
+        listed.sort(key=_sort_key(path_args, scope, params_sort == "path"))
     for path in listed:
         out.write(display(path).encode("utf-8", "surrogateescape") + b"\n")
     out.flush()
