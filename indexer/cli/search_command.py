@@ -200,7 +200,8 @@ def run_search(params: dict, out, err, workspaces=None) -> int:  # noqa: ANN001,
 
         try:
             ws = _open_workspace(repo or cwd, index_dir, params["max_filesize"])
-            return run_lexical(ws, " ".join(patterns), rev, params["as_json"],
+            # free text: every word is the query (`--lexical retry with backoff`)
+            return run_lexical(ws, " ".join((*extra, *args)), rev, params["as_json"],
                                params["limit"] or 10)
         except CodeloupeError as exc:
             err(f"codeloupe: {exc}")
