@@ -22,6 +22,7 @@ from indexer.cli.search_command import (
     _max_filesize,
     _search_unindexed,
     print_results,
+    promote_trailing_matches,
 )
 
 
@@ -68,6 +69,8 @@ def search_plain_folder(root: str, path_args: list[PathArgument], options, compi
         return EXIT_MATCH if listed else EXIT_NO_MATCH
     results = _limited(_search_unindexed(root, candidates, compiled, options, limit, stats),
                        options.limit)
+    if options.max_count and options.context_after:
+        results = promote_trailing_matches(results, compiled, options, stats)
     print_results(results, printer, params, stats)
     return None
 

@@ -327,6 +327,8 @@ def _search_index(root: str, path_args: list[PathArgument], scope, options,  # n
         results = _limited(sorted([*results, *_search_unindexed(
             root, unindexed, compiled, options, _max_filesize(params), stats)],
             key=lambda r: r.path), options.limit)
+    if options.max_count and options.context_after:
+        results = promote_trailing_matches(results, compiled, options, stats)
     if len(path_args) > 1 or params.get("sort") == "path":
         key = _sort_key(path_args, scope, params.get("sort") == "path")
         results = sorted(results, key=lambda r: key(r.path))
@@ -347,6 +349,38 @@ def _sort_key(path_args: list[PathArgument], scope, by_folder: bool  # noqa: ANN
                 path.split("/") if by_folder else ())
 
     return key
+
+
+def promote_trailing_matches(results, compiled, options, stats):  # noqa: ANN001, ANN201
+    """rg's -m with trailing context: after the last counted match its context lines are
+    still printed, and one that matches is printed (and counted) as a match. The engine
+    stops matching at -m; the few lines after are matched here."""
+    from indexer.search import Line
+
+    find = compiled.span_finder()
+    for result in results:
+        seen, promoted = 0, 0
+        for k, line in enumerate(result.lines):
+            if line.submatches:
+                seen += 1
+                continue
+            if seen < options.max_count:
+                continue  # leading context, or context between counted matches
+            text = line.text[:-1] if line.text.endswith(b"\n") else line.text
+            subs, at = [], 0
+            while at <= len(text):
+                span = find(text, at, len(text))
+                if span is None or (span[0] == span[1] == len(text) and text):
+                    break
+                subs.append(span)
+                at = span[1] if span[1] > span[0] else span[1] + 1
+            if subs:
+                result.lines[k] = Line(line.line_number, line.byte_offset, line.text, subs)
+                promoted += 1
+        if promoted:
+            result.counted = -1
+            stats.matched_lines += promoted
+        yield result
 
 
 def print_results(results, printer, params: dict, stats) -> None:  # noqa: ANN001
