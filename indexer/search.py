@@ -477,6 +477,15 @@ class GlobFilter:
         decision = self.decision(path)
         return True if decision is None else decision
 
+    def matched(self, path: str) -> bool | None:
+        """The last matching glob's verdict (include True, exclude False), None if none
+        matches: what rg decides for a folder (no include glob does not exclude one)."""
+        decision = None
+        for pattern, include in self.rules:
+            if pattern.match_file(path) is not None:
+                decision = include
+        return decision
+
     def decision(self, path: str) -> bool | None:
         """True or False when a glob decides (or no include glob matches), else None."""
         decision = None
@@ -497,7 +506,7 @@ def file_filter(globs: tuple[str, ...], scope: FileScope | None
         return globber
     if globber is None:
         return lambda path: scope.keeps(path, None)
-    return lambda path: scope.keeps(path, globber.decision(path))
+    return lambda path: scope.keeps(path, globber.decision(path), globber.matched)
 
 
 class SnapshotSearcher:

@@ -125,6 +125,8 @@ LINE_CASES = [
     ["-g", "*.py", "hello"],
     ["-g", "!src/**", "hello"],
     ["-g", "*.{rs,go}", "-i", "hello"],
+    # "]" first in a class is a member; a glob naming a hidden folder (.github) opens it
+    ["-g", "[]m]akefile", "-g", "*.[!pl]*", "hello"],
     ["-g", ".env", "hello"],  # a -g match decides before hiddenness
     ["-t", "py", "hello"],
     ["-t", "rust", "-t", "go", "hello"],
@@ -201,6 +203,8 @@ ERROR_CASES = [
     (["-t", "lisp", "hello"], 2, "No files were searched"),
     (["-g", "src/[ab", "hello"], 2, "error parsing glob 'src/[ab': unclosed character class"),
     (["-g", "*.{py", "hello"], 2, "error parsing glob '*.{py': unclosed alternate group"),
+    (["-g", "*.{py,{rs,go}}", "hello"], 2, "nested alternate groups are not allowed"),
+    (["-g", "[]", "hello"], 2, "error parsing glob '[]': unclosed character class"),
     (["-t", "nosuchtype", "hello"], 2, "unrecognized file type: nosuchtype"),
     (["hello", "no/such/dir"], 2, "no/such/dir: "),
     (["foo(bar"], 2, "unclosed group"),

@@ -408,8 +408,6 @@ def _unindexed_paths(root: str, snapshot, path_args: list[PathArgument],  # noqa
     those git ignores (kept by the same globs, PATHs, types and hiddenness); and a file named
     on the command line, which rg searches even when ignored. Symbolic links are left out, as
     rg follows none by default."""
-    import subprocess
-
     from indexer.search import file_filter
 
     found: set[str] = set()
@@ -421,15 +419,20 @@ def _unindexed_paths(root: str, snapshot, path_args: list[PathArgument],  # noqa
             if at == len(paths) or paths[at] != argument.relative:
                 found.add(argument.relative)
     if no_ignore:
-        listed = subprocess.run(["git", "-C", root, "ls-files", "-z", "--others", "--ignored",
-                                 "--exclude-standard"], capture_output=True, check=False).stdout
         keep = file_filter(options.globs, options.scope)
-        for raw_path in listed.split(b"\0"):
-            path = raw_path.decode("utf-8", "surrogateescape")
-            if path and (keep is None or keep(path)) and not os.path.islink(
-                    os.path.join(root, path)):
+        for path in _git_ignored(root):
+            if (keep is None or keep(path)) and not os.path.islink(os.path.join(root, path)):
                 found.add(path)
     return sorted(found)
+
+
+def _git_ignored(root: str) -> list[str]:
+    """Every file git ignores in the working tree (one walk of it: only for --no-ignore)."""
+    import subprocess
+
+    listed = subprocess.run(["git", "-C", root, "ls-files", "-z", "--others", "--ignored",
+                             "--exclude-standard"], capture_output=True, check=False).stdout
+    return [raw.decode("utf-8", "surrogateescape") for raw in listed.split(b"\0") if raw]
 
 
 def _search_unindexed(root: str, paths: list[str], compiled, options,  # noqa: ANN001
