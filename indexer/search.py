@@ -504,6 +504,11 @@ def file_filter(globs: tuple[str, ...], scope: FileScope | None
     globber = GlobFilter(globs) if globs else None
     if scope is None:
         return globber
+    if globber is None and not scope.paths and not scope.types and not scope.types_not:
+        # the CLI's everyday case, per file of the snapshot: kept cheap (~0.2 µs, not ~2)
+        if scope.hidden:
+            return None
+        return lambda path: not (path.startswith(".") or "/." in path)
     if globber is None:
         return lambda path: scope.keeps(path, None)
     return lambda path: scope.keeps(path, globber.decision(path), globber.matched)
