@@ -477,15 +477,6 @@ class GlobFilter:
         decision = self.decision(path)
         return True if decision is None else decision
 
-    def matched(self, path: str) -> bool | None:
-        """The last matching glob's verdict (include True, exclude False), None if none
-        matches: what rg decides for a folder (no include glob does not exclude one)."""
-        decision = None
-        for pattern, include in self.rules:
-            if pattern.match_file(path) is not None:
-                decision = include
-        return decision
-
     def decision(self, path: str) -> bool | None:
         """True or False when a glob decides (or no include glob matches), else None."""
         decision = None
@@ -495,6 +486,22 @@ class GlobFilter:
         if decision is None and self.has_includes:
             return False
         return decision
+
+
+def folder_matcher(globs: Sequence[str]) -> Callable[[str], bool | None]:
+    """folder -> the last matching glob's verdict (include True, exclude False), None if no
+    glob matches it: what rg decides for a folder (an include glob that misses a folder does
+    not exclude it). Two filters behind a catch-all first rule, one including and one
+    excluding, tell "no glob matched" from "an exclude matched" through GlobFilter's public
+    decision alone."""
+    if_none_true = GlobFilter(["**", *globs])
+    if_none_false = GlobFilter(["!**", *globs])
+
+    def matched(path: str) -> bool | None:
+        a, b = if_none_true.decision(path), if_none_false.decision(path)
+        return None if a and not b else bool(a)
+
+    return matched
 
 
 def file_filter(globs: tuple[str, ...], scope: FileScope | None
@@ -511,7 +518,8 @@ def file_filter(globs: tuple[str, ...], scope: FileScope | None
         return lambda path: not (path.startswith(".") or "/." in path)
     if globber is None:
         return lambda path: scope.keeps(path, None)
-    return lambda path: scope.keeps(path, globber.decision(path), globber.matched)
+    folder_match = folder_matcher(globs)
+    return lambda path: scope.keeps(path, globber.decision(path), folder_match)
 
 
 class SnapshotSearcher:

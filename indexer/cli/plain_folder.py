@@ -51,16 +51,16 @@ def search_plain_folder(root: str, path_args: list[PathArgument], options, compi
                         display: Callable[[str], str]) -> int | None:
     """Search (or list, with --files) the folder `root` and the PATHs in it; returns the exit
     code of --files, else None (the caller judges from `stats`)."""
-    from indexer.search import GlobFilter, file_filter
+    from indexer.search import file_filter, folder_matcher
 
     keep = file_filter(options.globs, options.scope)
-    globber = GlobFilter(options.globs) if options.globs else None
+    folder_match = folder_matcher(options.globs) if options.globs else None
     hidden = options.scope.hidden
 
     def enter(path: str, name: str) -> bool:
         # a hidden folder only with --hidden, or when a -g glob names it (rg's precedence)
         return hidden or not name.startswith(".") or (
-            globber is not None and globber.matched(path) is True)
+            folder_match is not None and folder_match(path) is True)
 
     candidates: list[str] = []
     for argument in path_args or [PathArgument("", "")]:
