@@ -294,8 +294,8 @@ class BlobReader:
             try:
                 for start in range(0, len(oid_list), 256):
                     stdin.write(("\n".join(oid_list[start:start + 256]) + "\n").encode())
-            except BrokenPipeError:
-                pass
+            except (BrokenPipeError, ValueError):
+                pass  # git gone, or stdin closed by close() (Ctrl-C mid-read): nothing to feed
 
         feeder = threading.Thread(target=feed, daemon=True)
         feeder.start()

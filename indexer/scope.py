@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -42,19 +42,23 @@ def _type_regex(names: Sequence[str]) -> re.Pattern[str] | None:
 def check_glob(glob: str) -> None:
     """ripgrep's errors for globs it cannot parse (pathspec accepts them silently)."""
     body = glob[1:] if glob.startswith("!") else glob
-    depth, i, in_class = 0, 0, False
+    depth, i, in_class, first = 0, 0, False, 0
     while i < len(body):
         c = body[i]
         if c == "\\":
             i += 2
             continue
         if in_class:
-            if c == "]" and body[i - 1] != "[" and body[i - 2:i] != "[!":
+            if c == "]" and i > first:  # a "]" first in the class is a member
                 in_class = False
         elif c == "[":
             in_class = True
+            first = i + 2 if body[i + 1:i + 2] in ("!", "^") else i + 1
         elif c == "{":
             depth += 1
+            if depth > 1:  # rg 14 (globset) refuses them
+                raise ScopeError(f"error parsing glob '{body}': nested alternate groups are "
+                                 "not allowed")
         elif c == "}" and depth:
             depth -= 1
         i += 1
@@ -95,9 +99,11 @@ class FileScope:
                 return root
         return None
 
-    def keeps(self, path: str, glob_decision: bool | None) -> bool:
+    def keeps(self, path: str, glob_decision: bool | None,
+              folder_match: Callable[[str], bool | None] | None = None) -> bool:
         """Whether `path` is searched, given what the -g globs decided (None: no glob
-        matched it and there are no include globs)."""
+        matched it and there are no include globs). `folder_match(folder)`: whether a -g
+        glob includes (True) or excludes (False) a folder itself, None if none matches."""
         root = self.root_of(path)
         if root is None:
             return False
@@ -105,9 +111,14 @@ class FileScope:
             return True
         below = path[len(root) + 1:] if root else path
         folders, _, name = below.rpartition("/")
-        if not self.hidden and folders and any(
-                part.startswith(".") for part in folders.split("/")):
-            return False  # rg never enters a hidden folder
+        if not self.hidden and folders:
+            prefix = root
+            for part in folders.split("/"):
+                prefix = f"{prefix}/{part}" if prefix else part
+                # rg never enters a hidden folder, unless a -g glob includes it by name
+                if part.startswith(".") and (folder_match is None or
+                                             folder_match(prefix) is not True):
+                    return False
         if glob_decision is not None:
             return glob_decision
         if self._negated is not None and self._negated.match(name):

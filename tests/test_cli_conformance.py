@@ -36,6 +36,7 @@ FILES: dict[str, str | bytes] = {
     "src/.hidden.py": "hello = 'hidden'\n",
     "data/blob.bin": b"\x00\x01binary hello\n",
     "Makefile": "hello:\n\techo hello\n",
+    "web.txt": "hello next to web/\n",  # rg's --sort path puts web/index.js first
     ".gitignore": "*.log\nbuild/\n",
     # ignored: never indexed, searched by --no-ignore or when named
     "debug.log": "hello from a log\n",
@@ -83,6 +84,14 @@ def ours(repo: Path, env: dict[str, str], *args: str,
                           env=env, capture_output=True, timeout=120)
 
 
+def sorted_ours(repo: Path, env: dict[str, str], *args: str,
+                cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """`--sort path` on both sides: rg's own order is by thread otherwise."""
+    if "--sort" not in args:
+        args = ("--sort", "path", *args)
+    return ours(repo, env, *args, cwd=cwd)
+
+
 def theirs(repo: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     rg = rg_binary()
     if rg is None:
@@ -116,6 +125,8 @@ LINE_CASES = [
     ["-g", "*.py", "hello"],
     ["-g", "!src/**", "hello"],
     ["-g", "*.{rs,go}", "-i", "hello"],
+    # "]" first in a class is a member; a glob naming a hidden folder (.github) opens it
+    ["-g", "[]m]akefile", "-g", "*.[!pl]*", "hello"],
     ["-g", ".env", "hello"],  # a -g match decides before hiddenness
     ["-t", "py", "hello"],
     ["-t", "rust", "-t", "go", "hello"],
@@ -127,6 +138,11 @@ LINE_CASES = [
     ["--vimgrep", "hello"],
     ["--sort", "path", "hello"],
     ["hello", "src/nested/deep.go", "docs/readme.md"],
+    ["-S", "Hello"],
+    ["-S", "hello"],
+    ["-s", "Hello"],
+    ["-C", "2", "-m", "1", "hello", "docs"],
+    ["-e", "hel+o_w", "-e", "HELLO", "-i", "docs"],
     ["--no-ignore", "hello"],
     ["--no-ignore", "-g", "*.txt", "hello"],
     ["--no-ignore", "--hidden", "-w", "hello"],
@@ -138,7 +154,7 @@ LINE_CASES = [
 @pytest.mark.parametrize("args", LINE_CASES, ids=" ".join)
 def test_matching_lines_equal_rg_vimgrep(repo: Path, env: dict[str, str], args: list[str]
                                          ) -> None:
-    mine = ours(repo, env, *args)
+    mine = sorted_ours(repo, env, *args)
     rg = theirs(repo, "--vimgrep", "--sort", "path",
                 *[a for a in args if a not in ("-n", "--vimgrep", "--sort", "path")],
                 *(["-g", "!.git"] if "--hidden" in args else []))
@@ -170,7 +186,7 @@ LIST_CASES = [
 
 @pytest.mark.parametrize("args", LIST_CASES, ids=" ".join)
 def test_paths_and_counts_equal_rg(repo: Path, env: dict[str, str], args: list[str]) -> None:
-    mine = ours(repo, env, *args)
+    mine = sorted_ours(repo, env, *args)
     # rg --hidden goes into .git too; the index never holds it
     rg = theirs(repo, "--sort", "path", *args, *(["-g", "!.git"] if "--hidden" in args else []))
     assert mine.returncode == rg.returncode == 0, (mine.stderr, rg.stderr)
@@ -187,6 +203,8 @@ ERROR_CASES = [
     (["-t", "lisp", "hello"], 2, "No files were searched"),
     (["-g", "src/[ab", "hello"], 2, "error parsing glob 'src/[ab': unclosed character class"),
     (["-g", "*.{py", "hello"], 2, "error parsing glob '*.{py': unclosed alternate group"),
+    (["-g", "*.{py,{rs,go}}", "hello"], 2, "nested alternate groups are not allowed"),
+    (["-g", "[]", "hello"], 2, "error parsing glob '[]': unclosed character class"),
     (["-t", "nosuchtype", "hello"], 2, "unrecognized file type: nosuchtype"),
     (["hello", "no/such/dir"], 2, "no/such/dir: "),
     (["foo(bar"], 2, "unclosed group"),
@@ -216,8 +234,8 @@ def test_exit_codes_and_messages_equal_rg(repo: Path, env: dict[str, str], args:
 
 def test_a_missing_path_is_reported_and_the_others_searched(repo: Path, env: dict[str, str]
                                                            ) -> None:
-    mine = ours(repo, env, "hello", "nope", "web")
-    rg = theirs(repo, "--vimgrep", "hello", "nope", "web")
+    mine = sorted_ours(repo, env, "hello", "nope", "web")
+    rg = theirs(repo, "--vimgrep", "--sort", "path", "hello", "nope", "web")
     assert mine.returncode == rg.returncode == 2
     assert mine.stdout == rg.stdout
     assert message(mine.stderr).startswith("nope: ") and message(rg.stderr).startswith("nope: ")
@@ -230,8 +248,9 @@ def test_a_path_outside_the_repository_is_refused(repo: Path, env: dict[str, str
 
 
 def test_paths_are_relative_to_the_current_folder(repo: Path, env: dict[str, str]) -> None:
-    mine = ours(repo, env, "hello", "nested", "../web", cwd=repo / "src")
-    rg = theirs(repo, "--vimgrep", "hello", "nested", "../web", cwd=repo / "src")
+    mine = sorted_ours(repo, env, "hello", "nested", "../web", cwd=repo / "src")
+    rg = theirs(repo, "--vimgrep", "--sort", "path", "hello", "nested", "../web",
+                cwd=repo / "src")
     assert mine.returncode == rg.returncode == 0
     assert mine.stdout == rg.stdout
 
@@ -241,10 +260,11 @@ def _json(output: bytes) -> list[dict]:
 
 
 @pytest.mark.parametrize("args", [["-i", "hello"], ["-C", "1", "-w", "hello", "src"],
-                                  ["-t", "py", "return"]], ids=" ".join)
+                                  ["-t", "py", "return"],
+                                  ["-m", "1", "-A", "2", "hello", "docs"]], ids=" ".join)
 def test_json_events_and_stats_equal_rg(repo: Path, env: dict[str, str], args: list[str]
                                         ) -> None:
-    mine = _json(ours(repo, env, "--json", *args).stdout)
+    mine = _json(sorted_ours(repo, env, "--json", *args).stdout)
     rg = _json(theirs(repo, "--json", "--sort", "path", *args).stdout)
     assert [m["type"] for m in mine] == [m["type"] for m in rg]
     for a, b in zip(mine, rg, strict=True):
@@ -253,6 +273,8 @@ def test_json_events_and_stats_equal_rg(repo: Path, env: dict[str, str], args: l
         elif a["type"] == "end":
             comparable = ("bytes_searched", "bytes_printed", "matched_lines", "matches",
                           "searches", "searches_with_match")
+            if "-m" in args:  # rg counts no bytes in a file it stops reading at -m
+                comparable = comparable[1:]
             assert a["data"]["path"] == b["data"]["path"]
             assert {k: a["data"]["stats"][k] for k in comparable} == {
                 k: b["data"]["stats"][k] for k in comparable}
@@ -316,3 +338,17 @@ def test_a_folder_outside_git_is_searched_as_rg_does(plain: Path, env: dict[str,
                                          args and "--files" not in args else []), *args)
     assert mine.returncode == rg.returncode == 0, (mine.stderr, rg.stderr)
     assert mine.stdout.decode() == rg.stdout.decode()
+
+
+def test_the_default_order_is_the_paths_order(repo: Path, env: dict[str, str]) -> None:
+    """Without --sort the index's order streams: plain path order (rg's is by thread)."""
+    lines = ours(repo, env, "-l", "hello").stdout.decode().splitlines()
+    assert lines == sorted(lines) and "web.txt" in lines and "web/index.js" in lines
+
+
+def test_paths_scope_a_search_of_another_revision(repo: Path, env: dict[str, str]) -> None:
+    """PATHs work with --rev too (read from git objects, nothing checked out)."""
+    mine = ours(repo, env, "--rev", "main", "--sort", "path", "hello", "src/", "web")
+    rg = theirs(repo, "--vimgrep", "--sort", "path", "hello", "src/", "web")
+    assert mine.returncode == rg.returncode == 0, mine.stderr
+    assert mine.stdout == rg.stdout

@@ -80,7 +80,8 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 @click.option("-n", "--line-number", is_flag=True, help="Accepted (lines are always numbered).")
 @click.option("--vimgrep", is_flag=True, help="Accepted (the default output is rg --vimgrep's).")
 @click.option("--sort", type=click.Choice(["path", "none"]), default=None,
-              help="Results are always in path order; accepted for rg's `--sort path`.")
+              help="path: rg's order (each folder's entries by name). Default: plain path "
+                   "order, streamed.")
 @click.option("--json", "as_json", is_flag=True, help="ripgrep's JSON Lines output.")
 @click.option("--lexical", is_flag=True, help="Rank chunks for a free-text query (BM25).")
 @repo_option
@@ -199,7 +200,8 @@ def run_search(params: dict, out, err, workspaces=None) -> int:  # noqa: ANN001,
 
         try:
             ws = _open_workspace(repo or cwd, index_dir, params["max_filesize"])
-            return run_lexical(ws, " ".join(patterns), rev, params["as_json"],
+            # free text: every word is the query (`--lexical retry with backoff`)
+            return run_lexical(ws, " ".join((*extra, *args)), rev, params["as_json"],
                                params["limit"] or 10)
         except CodeloupeError as exc:
             err(f"codeloupe: {exc}")
@@ -317,18 +319,68 @@ def _search_index(root: str, path_args: list[PathArgument], scope, options,  # n
     unindexed = _unindexed_paths(root, snapshot, path_args, bool(params.get("no_ignore")),
                                  options) if rev is None else []
     if params.get("list_files"):
-        return _list_files(snapshot, options, display, out, path_args, scope, unindexed)
+        return _list_files(snapshot, options, display, out, path_args, scope, unindexed,
+                           params.get("sort"))
     results = snapshot.searcher.search(options, compiled, stats)
     if unindexed:
         # files git ignores are not indexed: read them now, merged in path order
         results = _limited(sorted([*results, *_search_unindexed(
             root, unindexed, compiled, options, _max_filesize(params), stats)],
             key=lambda r: r.path), options.limit)
-    if len(path_args) > 1:  # rg goes through its PATH arguments in the order given
-        order = {p.relative: k for k, p in enumerate(path_args)}
-        results = sorted(results, key=lambda r: order[scope.root_of(r.path)])
+    if options.max_count and options.context_after:
+        results = promote_trailing_matches(results, compiled, options, stats)
+    if len(path_args) > 1 or params.get("sort") == "path":
+        key = _sort_key(path_args, scope, params.get("sort") == "path")
+        results = sorted(results, key=lambda r: key(r.path))
     print_results(results, printer, params, stats)
     return None
+
+
+def _sort_key(path_args: list[PathArgument], scope, by_folder: bool  # noqa: ANN001
+              ) -> Callable[[str], tuple]:
+    """rg's order: its PATH arguments in the order given; with --sort path, each folder's
+    entries by name (`a/b.txt` before `a.txt`: rg walks folder `a` where it falls, while the
+    index is in plain path order, which puts `a.txt` first). Sorting holds every result
+    before the first is printed, so it is done only when asked."""
+    order = {p.relative: k for k, p in enumerate(path_args)}
+
+    def key(path: str) -> tuple:
+        return (order[scope.root_of(path)] if len(path_args) > 1 else 0,
+                path.split("/") if by_folder else ())
+
+    return key
+
+
+def promote_trailing_matches(results, compiled, options, stats):  # noqa: ANN001, ANN201
+    """rg's -m with trailing context: after the last counted match its context lines are
+    still printed, and one that matches is printed (and counted) as a match. The engine
+    stops matching at -m; the few lines after are matched here."""
+    from indexer.search import Line
+
+    find = compiled.span_finder()
+    for result in results:
+        seen, promoted = 0, 0
+        for k, line in enumerate(result.lines):
+            if line.submatches:
+                seen += 1
+                continue
+            if seen < options.max_count:
+                continue  # leading context, or context between counted matches
+            text = line.text[:-1] if line.text.endswith(b"\n") else line.text
+            subs, at = [], 0
+            while at <= len(text):
+                span = find(text, at, len(text))
+                if span is None or (span[0] == span[1] == len(text) and text):
+                    break
+                subs.append(span)
+                at = span[1] if span[1] > span[0] else span[1] + 1
+            if subs:
+                result.lines[k] = Line(line.line_number, line.byte_offset, line.text, subs)
+                promoted += 1
+        if promoted:
+            result.counted = -1
+            stats.matched_lines += promoted
+        yield result
 
 
 def print_results(results, printer, params: dict, stats) -> None:  # noqa: ANN001
@@ -356,8 +408,6 @@ def _unindexed_paths(root: str, snapshot, path_args: list[PathArgument],  # noqa
     those git ignores (kept by the same globs, PATHs, types and hiddenness); and a file named
     on the command line, which rg searches even when ignored. Symbolic links are left out, as
     rg follows none by default."""
-    import subprocess
-
     from indexer.search import file_filter
 
     found: set[str] = set()
@@ -369,15 +419,20 @@ def _unindexed_paths(root: str, snapshot, path_args: list[PathArgument],  # noqa
             if at == len(paths) or paths[at] != argument.relative:
                 found.add(argument.relative)
     if no_ignore:
-        listed = subprocess.run(["git", "-C", root, "ls-files", "-z", "--others", "--ignored",
-                                 "--exclude-standard"], capture_output=True, check=False).stdout
         keep = file_filter(options.globs, options.scope)
-        for raw_path in listed.split(b"\0"):
-            path = raw_path.decode("utf-8", "surrogateescape")
-            if path and (keep is None or keep(path)) and not os.path.islink(
-                    os.path.join(root, path)):
+        for path in _git_ignored(root):
+            if (keep is None or keep(path)) and not os.path.islink(os.path.join(root, path)):
                 found.add(path)
     return sorted(found)
+
+
+def _git_ignored(root: str) -> list[str]:
+    """Every file git ignores in the working tree (one walk of it: only for --no-ignore)."""
+    import subprocess
+
+    listed = subprocess.run(["git", "-C", root, "ls-files", "-z", "--others", "--ignored",
+                             "--exclude-standard"], capture_output=True, check=False).stdout
+    return [raw.decode("utf-8", "surrogateescape") for raw in listed.split(b"\0") if raw]
 
 
 def _search_unindexed(root: str, paths: list[str], compiled, options,  # noqa: ANN001
@@ -427,7 +482,7 @@ def _limited(results: list, limit: int | None) -> list:
 
 
 def _list_files(snapshot, options, display, out, path_args, scope,  # noqa: ANN001
-                extra: list[str]) -> int:
+                extra: list[str], params_sort: str | None) -> int:
     """rg --files: every file the search would look at, binary ones too (not those over
     --max-filesize), in path order; exit 1 when there is none (rg says nothing then)."""
     from indexer.search import file_filter
@@ -436,13 +491,12 @@ def _list_files(snapshot, options, display, out, path_args, scope,  # noqa: ANN0
     manifest = snapshot.manifest
     keep = file_filter(options.globs, scope)
     skipped = {int(BlobKind.TOO_LARGE), int(BlobKind.UNREADABLE)}
-    order = {p.relative: k for k, p in enumerate(path_args)}
     listed = [path for path, kind in zip(manifest.paths, manifest.kinds, strict=True)
               if kind not in skipped and (keep is None or keep(path))]
     if extra:  # files git ignores (--no-ignore), or named on the command line
         listed = sorted({*listed, *extra})
-    if len(path_args) > 1:
-        listed.sort(key=lambda path: order[scope.root_of(path)])
+    if len(path_args) > 1 or params_sort == "path":
+        listed.sort(key=_sort_key(path_args, scope, params_sort == "path"))
     for path in listed:
         out.write(display(path).encode("utf-8", "surrogateescape") + b"\n")
     out.flush()
