@@ -208,15 +208,23 @@ class SemanticSearcher:
         return reports
 
     def backlog_order(self, rows: list[int]) -> list[int]:
-        """The backlog by value, most useful first: public definitions before private ones
-        and before module-level code, then path order (stable)."""
-        names, kinds = self.table.names, self.table.kinds
+        """The backlog by value, most useful first: files changed in the working tree (what
+        the user works on), then public definitions, then private ones, then module-level
+        code; path order within each (stable)."""
+        from indexer.repo import WORKTREE
 
-        def rank(row: int) -> int:
+        names, kinds, paths = self.table.names, self.table.kinds, self.table.paths
+        changed: set[str] = set()
+        if self.snapshot.name == WORKTREE:
+            changed = set(self.ws.store.catalog.worktree_overlay())
+
+        def rank(row: int) -> tuple[bool, int]:
             name = names[row].rsplit(".", 1)[-1]
             if not name or kinds[row] in ("module", "block", "lines", "imports"):
-                return 2
-            return 1 if name.startswith("_") and not name.startswith("__") else 0
+                value = 2
+            else:
+                value = 1 if name.startswith("_") and not name.startswith("__") else 0
+            return paths[row] not in changed, value
 
         return sorted(rows, key=rank)
 
