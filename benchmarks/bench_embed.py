@@ -19,7 +19,7 @@ the first `ask`, and every chunk embedded — before (the code of `--before-rev`
 returns after chunks, symbols and BM25, the daemon's worker embeds in the background).
 
     python benchmarks/bench_embed.py --data ../shared/data/cosqa [--work DIR] [--limit N]
-    python benchmarks/bench_embed.py --timeline [--tree DIR] [--before-rev main]
+    python benchmarks/bench_embed.py --timeline [--tree DIR] [--before-rev ca517e5]
 """
 
 from __future__ import annotations
@@ -147,12 +147,15 @@ def throughput(data: Path, work: Path, limit: int | None, again: bool) -> None:
 
 # --- part 2: time to answers ---------------------------------------------------------------
 def cli(src: Path, env: dict, tree: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "indexer", *args], cwd=tree, capture_output=True,
-                          text=True, env={**env, "PYTHONPATH": str(src),
-                                          "PYTHONDONTWRITEBYTECODE": "1"})
+    """`python -m indexer ARGS --repo TREE`, run in `src` so that `-m` imports that code
+    (sys.path starts with the working directory, ahead of PYTHONPATH)."""
+    repo = [] if args[:1] == ("daemon",) else ["--repo", str(tree)]
+    return subprocess.run([sys.executable, "-m", "indexer", *args, *repo], cwd=src,
+                          capture_output=True, text=True,
+                          env={**env, "PYTHONPATH": str(src), "PYTHONDONTWRITEBYTECODE": "1"})
 
 
-def timeline(tree: Path, before_rev: str, question: str, pattern: str) -> None:
+def timeline(tree: Path, before_rev: str, question: str, pattern: str, priority: str) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-embed-") as tmp:
         old_src = Path(tmp) / "before"
         old_src.mkdir()
@@ -163,7 +166,7 @@ def timeline(tree: Path, before_rev: str, question: str, pattern: str) -> None:
         rows = []
         for label, src, daemon in (("before", old_src, "off"), ("after", ROOT, "on")):
             env = {**base, "CODELOUPE_INDEX_DIR": str(Path(tmp) / f"idx-{label}"),
-                   "CODELOUPE_DAEMON": daemon}
+                   "CODELOUPE_DAEMON": daemon, "CODELOUPE_EMBEDDING_PRIORITY": priority}
             print(f"{label}: codeloupe index of {tree} ({load()})", flush=True)
             started = time.perf_counter()
             done = cli(src, env, tree, "index")
@@ -210,14 +213,20 @@ def main() -> None:
                         help="time to first search / ask / fully embedded instead")
     parser.add_argument("--tree", type=Path, default=ROOT,
                         help="the repository --timeline indexes (default: this one)")
-    parser.add_argument("--before-rev", default="main",
-                        help="the code --timeline measures as 'before' (git archive of it)")
+    parser.add_argument("--before-rev", default="ca517e5",
+                        help="the code --timeline measures as 'before' (git archive of it; "
+                             "default: the last commit before background embedding)")
     parser.add_argument("--question", default="where are search results checked against "
                                                "ripgrep")
     parser.add_argument("--pattern", default="def ")
+    parser.add_argument("--priority", default="normal", choices=("idle", "nice", "normal"),
+                        help="the background worker's priority in --timeline (default normal: "
+                             "the same as `index` before, so that the times compare; at idle "
+                             "priority it only uses cores nothing else wants)")
     args = parser.parse_args()
     if args.timeline:
-        timeline(args.tree.resolve(), args.before_rev, args.question, args.pattern)
+        timeline(args.tree.resolve(), args.before_rev, args.question, args.pattern,
+                 args.priority)
         return
     if not (args.data / "code_idx_map.json").exists():
         print(f"skipped: CoSQA data not found at {args.data}")
