@@ -177,7 +177,8 @@ def test_the_backlog_goes_by_value(tmp_path: Path) -> None:
 
     repo = make_repo(tmp_path / "repo", {"a.py": "import os\n\n\n" + fn("_helper") +
                                          fn("public_api"),
-                                         "b.py": fn("_b_private") + fn("b_public")})
+                                         "b.py": fn("_b_private") + fn("b_public"),
+                                         "c.py": fn("c_public")})
     (repo / "b.py").write_text((repo / "b.py").read_text() + fn("b_new"))
     ws = Workspace.open(repo, index_dir=tmp_path / "index")
     try:
@@ -187,9 +188,13 @@ def test_the_backlog_goes_by_value(tmp_path: Path) -> None:
         table = searcher.table
         order = [(table.paths[r], table.names[r] or table.kinds[r])
                  for r in searcher.backlog_order(list(range(len(table))))]
+        focused = [table.paths[r] for r in
+                   searcher.backlog_order(list(range(len(table))), {"c.py"})]
     finally:
         ws.close()
     assert [p for p, _ in order[:3]] == ["b.py"] * 3  # the changed file first
     assert order[0][1] in ("b_public", "b_new") and order[2][1] == "_b_private"
     rest = [name for _, name in order[3:]]
     assert rest.index("public_api") < rest.index("_helper")
+    assert order[-1][0] != "c.py"  # c_public is public: before module-level code
+    assert sorted(focused[:4]) == ["b.py", "b.py", "b.py", "c.py"]  # an open file leads too

@@ -207,16 +207,17 @@ class SemanticSearcher:
                 cancel=cancel, on_progress=on_progress, order=order))
         return reports
 
-    def backlog_order(self, rows: list[int]) -> list[int]:
-        """The backlog by value, most useful first: files changed in the working tree (what
-        the user works on), then public definitions, then private ones, then module-level
-        code; path order within each (stable)."""
+    def backlog_order(self, rows: list[int], focus: set[str] | frozenset[str] = frozenset()
+                      ) -> list[int]:
+        """The backlog by value, most useful first: the `focus` paths (files open in an
+        editor) and files changed in the working tree (what the user works on), then public
+        definitions, then private ones, then module-level code; path order within each."""
         from indexer.repo import WORKTREE
 
         names, kinds, paths = self.table.names, self.table.kinds, self.table.paths
-        changed: set[str] = set()
+        changed: set[str] = set(focus)
         if self.snapshot.name == WORKTREE:
-            changed = set(self.ws.store.catalog.worktree_overlay())
+            changed.update(self.ws.store.catalog.worktree_overlay())
 
         def rank(row: int) -> tuple[bool, int]:
             name = names[row].rsplit(".", 1)[-1]
