@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from indexer.embed.backlog import read_status, running_pid, start_worker, stop_worker
+from indexer.embed.backlog import (
+    read_status,
+    running_pid,
+    start_worker,
+    stop_worker,
+    write_focus,
+)
 from indexer.ingest import CancelToken
 from lsp_server.progress import Host, WorkDoneProgress
 
@@ -44,9 +50,14 @@ class BackgroundEmbeds:
         self.lock = threading.Lock()
         self.jobs: dict[Path, _Job] = {}
 
-    def start(self, repo: Repo) -> None:
-        """Embed the repository's backlog in a worker (if none runs), with progress."""
+    def start(self, repo: Repo, focus: list[str] | None = None) -> None:
+        """Embed the repository's backlog in a worker (if none runs), with progress; the
+        `focus` paths (open files) first, also for a worker already running (next pass)."""
         index_dir = repo.ws.store.directory
+        try:
+            write_focus(index_dir, focus or [])
+        except OSError as exc:
+            logger.warning("cannot write the embedding focus of %s: %s", repo.root, exc)
         with self.lock:
             if self.closing.is_set():
                 return

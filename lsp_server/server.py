@@ -439,8 +439,17 @@ class CodeloupeServer(LanguageServer):
                                                                  reason))
 
     def embed_backlog(self, repo: Repo) -> None:
-        """(worker) Embed what the working tree's chunks lack, in a background process."""
-        self.embeds.start(repo)
+        """(worker) Embed what the working tree's chunks lack, in a background process; the
+        files open in the editor first."""
+        open_paths = []
+        for uri in list(self.buffers):
+            try:
+                found = self.repo_of_path(uri_to_path(uri))
+            except ValueError:
+                continue
+            if found is not None and found[0] is repo:
+                open_paths.append(found[1])
+        self.embeds.start(repo, open_paths)
 
     def warm_symbols(self, repo: Repo) -> None:
         """Load the symbol index of an existing snapshot in the background."""

@@ -166,3 +166,35 @@ def test_a_killed_worker_resumes_where_it_stopped(tmp_path: Path, env: dict,
     assert final is not None and final["state"] == "done"
     assert final["total"] <= killed["total"] - embedded_before  # resumed, not redone
     assert status(repo, env)["embedded"] == 1.0
+
+
+def test_the_backlog_goes_by_value(tmp_path: Path) -> None:
+    """Changed files first (what the user works on), then public definitions, then private
+    ones and module-level code."""
+    def fn(name: str) -> str:  # big enough to be a chunk of its own
+        body = "".join(f"    step_{i} = value * {i} + len('{name}')\n" for i in range(12))
+        return f"def {name}(value):\n{body}    return step_11\n\n\n"
+
+    repo = make_repo(tmp_path / "repo", {"a.py": "import os\n\n\n" + fn("_helper") +
+                                         fn("public_api"),
+                                         "b.py": fn("_b_private") + fn("b_public"),
+                                         "c.py": fn("c_public")})
+    (repo / "b.py").write_text((repo / "b.py").read_text() + fn("b_new"))
+    ws = Workspace.open(repo, index_dir=tmp_path / "index")
+    try:
+        ws.index(None)
+        ws.enrich(None)
+        searcher = ws.semantic(None, refresh=False)
+        table = searcher.table
+        order = [(table.paths[r], table.names[r] or table.kinds[r])
+                 for r in searcher.backlog_order(list(range(len(table))))]
+        focused = [table.paths[r] for r in
+                   searcher.backlog_order(list(range(len(table))), {"c.py"})]
+    finally:
+        ws.close()
+    assert [p for p, _ in order[:3]] == ["b.py"] * 3  # the changed file first
+    assert order[0][1] in ("b_public", "b_new") and order[2][1] == "_b_private"
+    rest = [name for _, name in order[3:]]
+    assert rest.index("public_api") < rest.index("_helper")
+    assert order[-1][0] != "c.py"  # c_public is public: before module-level code
+    assert sorted(focused[:4]) == ["b.py", "b.py", "b.py", "c.py"]  # an open file leads too

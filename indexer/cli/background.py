@@ -49,18 +49,19 @@ def hand_to_daemon(index_dir: Path, repo_root: Path, rev: str | None) -> str:
     from indexer.paths import daemon_socket, default_index_root
 
     request = {"embed": {"index_dir": str(index_dir), "repo": str(repo_root), "rev": rev}}
-    spawned = False
+    last_spawn = -1.0
     deadline = time.monotonic() + CONNECT_WAIT_S
     while time.monotonic() < deadline:
         answer = _ask_daemon(request)
         if answer is not None and answer != b"restart":
             return "continuing in the background (the search daemon); `codeloupe status` " \
                    "shows the progress"
-        if not spawned and (answer == b"restart" or not daemon_socket().exists()):
-            if answer == b"restart":
-                time.sleep(0.3)  # the old daemon is on its way out
+        # None running, or one from older code on its way out: start one (again after a
+        # second, in case ours found the old one still holding the lock and gave up)
+        if (answer == b"restart" or not daemon_socket().exists()) and \
+                time.monotonic() - last_spawn > 1.0:
             spawn_daemon(default_index_root())
-            spawned = True
+            last_spawn = time.monotonic()
         time.sleep(0.1)
     return "the search daemon did not answer: the rest is embedded by the next " \
            "`codeloupe index --wait`, or the language server"

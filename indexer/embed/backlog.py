@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import json
 import os
 import subprocess
@@ -36,6 +37,7 @@ from typing import Any
 STATUS_FILE = "embed-status.json"
 LOCK_FILE = "embed.lock"
 LOG_FILE = "embed.log"
+FOCUS_FILE = "embed-focus.json"  # paths to embed first (the files open in an editor)
 PRIORITIES = ("idle", "nice", "normal")
 STATUS_EVERY_S = 1.0
 
@@ -115,6 +117,22 @@ def read_status(index_dir: Path) -> dict[str, Any] | None:
     if pid is None and status.get("state") in ("starting", "running"):
         status["state"] = "interrupted"
     return status
+
+
+def write_focus(index_dir: Path, paths: list[str]) -> None:
+    """Ask the worker to embed these repository paths first (read at each pass)."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    tmp = index_dir / f".{FOCUS_FILE}.{os.getpid()}"
+    tmp.write_text(json.dumps(sorted(set(paths))))
+    os.replace(tmp, index_dir / FOCUS_FILE)
+
+
+def read_focus(index_dir: Path) -> set[str]:
+    try:
+        paths = json.loads((index_dir / FOCUS_FILE).read_text())
+    except (OSError, ValueError):
+        return set()
+    return {p for p in paths if isinstance(p, str)} if isinstance(paths, list) else set()
 
 
 def write_status(index_dir: Path, status: dict[str, Any]) -> None:
@@ -276,7 +294,9 @@ class BacklogRun:
                 if not todo:
                     continue
                 self.status["view"] = view
-                searcher.embed(views=(view,), cancel=self.cancel, order=searcher.backlog_order,
+                focus = read_focus(self.index_dir)
+                searcher.embed(views=(view,), cancel=self.cancel,
+                               order=functools.partial(searcher.backlog_order, focus=focus),
                                on_progress=self._progress(base_done + offset, run_started))
                 offset += len(todo)
             self.status["embedded_runs"] += 1

@@ -19,7 +19,10 @@ from indexer.retrieval.chunk_table import ChunkTable
 from indexer.store.index_store import IndexStore
 from indexer.store.manifest import Manifest
 
-BATCH = 256  # chunks per encode call and per commit: the model sorts a batch by length
+# chunks per encode call and per commit: the encoder sorts a call's texts by length (a wider
+# window pads less) and spreads its batches over the cores; progress and cancellation come
+# between calls (~4 s at 130 chunks/s)
+BATCH = 512
 
 ViewText = Callable[[int, object, str], str]  # (table row, ChunkRecord, source) -> text
 

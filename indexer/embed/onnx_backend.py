@@ -129,43 +129,73 @@ class OnnxEncoder:
         self.pooling, self.normalize = _pooling(model_path)
         if not onnx_path.exists():
             export_int8(model_path, onnx_path)
+        self.onnx_path = onnx_path
         self.tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_tokens)
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        self.sessions = {}
-        for n in {1, threads}:  # one thread for queries, all cores for batches
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = n
-            options.inter_op_num_threads = 1
-            self.sessions[n] = onnxruntime.InferenceSession(
-                str(onnx_path), options, providers=["CPUExecutionProvider"])
-        self.threads = threads
+        # One single-threaded session per core, each encoding its own batches (ONNX Runtime
+        # releases the GIL), instead of one session splitting every matrix product over the
+        # cores: small products parallelise poorly, and a pool's spinning threads burn CPU on
+        # a busy machine (measured: 2 x 1 thread did 60-67 chunks per CPU-second where 1 x 2
+        # spinning threads did 40-43; benchmarks/bench_embed.py). Session 0 answers queries.
+        self.sessions = [self._session(onnxruntime, onnx_path) for _ in range(max(1, threads))]
+        self._pool = None
+        self.threads = len(self.sessions)
         self.version = EXPORT_VERSION
-        self.dimensions = int(self.sessions[threads].get_outputs()[0].shape[-1] or 0) or \
+        self.dimensions = int(self.sessions[0].get_outputs()[0].shape[-1] or 0) or \
             len(self.encode(["x"])[0])
 
+    @staticmethod
+    def _session(onnxruntime, onnx_path: Path):  # noqa: ANN001, ANN205
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        # no busy-waiting between operators: a waiting thread would take a core from others
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        return onnxruntime.InferenceSession(str(onnx_path), options,
+                                            providers=["CPUExecutionProvider"])
+
     def encode(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
-        # 16 texts a batch: activations stay in cache (32 measured 8% slower)
-        session = self.sessions[1 if len(texts) <= 4 else self.threads]
-        order = np.argsort([len(t) for t in texts], kind="stable")  # less padding per batch
-        out: np.ndarray | None = None
-        for start in range(0, len(texts), batch_size):
-            index = order[start:start + batch_size]
-            batch = self.tokenizer.encode_batch([texts[i] for i in index])
-            ids = np.asarray([e.ids for e in batch], dtype=np.int64)
-            mask = np.asarray([e.attention_mask for e in batch], dtype=np.int64)
-            types = np.asarray([e.type_ids for e in batch], dtype=np.int64)
-            hidden = session.run(None, {"input_ids": ids, "attention_mask": mask,
-                                        "token_type_ids": types})[0]
-            if self.pooling == "mean":
-                weights = mask[..., None].astype(np.float32)
-                vectors = (hidden * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)
-            else:
-                vectors = hidden[:, 0]
-            if self.normalize:
-                vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-            if out is None:
-                out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
-            out[index] = vectors
-        assert out is not None
+        # 16 texts a batch: activations stay in cache (32 measured 8% slower). Sorted by length
+        # over the whole call, so a batch pads little.
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        batches = [order[start:start + batch_size] for start in range(0, len(texts), batch_size)]
+        out = np.zeros((len(texts), self.dimensions if hasattr(self, "dimensions") else 0),
+                       dtype=np.float32)
+        if len(batches) < 2 or self.threads == 1:
+            for index in batches:
+                out = self._encode_batch(self.sessions[0], texts, index, out)
+            return out
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="codeloupe-embed")
+
+        def work(k: int) -> None:
+            for index in batches[k::self.threads]:  # interleaved: similar lengths per worker
+                self._encode_batch(self.sessions[k], texts, index, out)
+
+        for future in [self._pool.submit(work, k) for k in range(self.threads)]:
+            future.result()
+        return out
+
+    def _encode_batch(self, session, texts: list[str], index: np.ndarray,  # noqa: ANN001
+                      out: np.ndarray) -> np.ndarray:
+        """Encode texts[index] into out[index] (rows no other batch writes)."""
+        batch = self.tokenizer.encode_batch([texts[i] for i in index])
+        ids = np.asarray([e.ids for e in batch], dtype=np.int64)
+        mask = np.asarray([e.attention_mask for e in batch], dtype=np.int64)
+        types = np.asarray([e.type_ids for e in batch], dtype=np.int64)
+        hidden = session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                    "token_type_ids": types})[0]
+        if self.pooling == "mean":
+            weights = mask[..., None].astype(np.float32)
+            vectors = (hidden * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)
+        else:
+            vectors = hidden[:, 0]
+        if self.normalize:
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        if out.shape[1] != vectors.shape[1]:  # the first call, before dimensions are known
+            out = np.zeros((out.shape[0], vectors.shape[1]), dtype=np.float32)
+        out[index] = vectors
         return out

@@ -250,16 +250,25 @@ class SemanticSearcher:
                 cancel=cancel, on_progress=on_progress, order=order))
         return reports
 
-    def backlog_order(self, rows: list[int]) -> list[int]:
-        """The backlog by value, most useful first: public definitions before private ones
-        and before module-level code, then path order (stable)."""
-        names, kinds = self.table.names, self.table.kinds
+    def backlog_order(self, rows: list[int], focus: set[str] | frozenset[str] = frozenset()
+                      ) -> list[int]:
+        """The backlog by value, most useful first: the `focus` paths (files open in an
+        editor) and files changed in the working tree (what the user works on), then public
+        definitions, then private ones, then module-level code; path order within each."""
+        from indexer.repo import WORKTREE
 
-        def rank(row: int) -> int:
+        names, kinds, paths = self.table.names, self.table.kinds, self.table.paths
+        changed: set[str] = set(focus)
+        if self.snapshot.name == WORKTREE:
+            changed.update(self.ws.store.catalog.worktree_overlay())
+
+        def rank(row: int) -> tuple[bool, int]:
             name = names[row].rsplit(".", 1)[-1]
             if not name or kinds[row] in ("module", "block", "lines", "imports"):
-                return 2
-            return 1 if name.startswith("_") and not name.startswith("__") else 0
+                value = 2
+            else:
+                value = 1 if name.startswith("_") and not name.startswith("__") else 0
+            return paths[row] not in changed, value
 
         return sorted(rows, key=rank)
 

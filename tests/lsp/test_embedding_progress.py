@@ -50,6 +50,9 @@ async def test_backlog_is_embedded_in_the_background_with_progress(
         assert embedding["state"] == "done" and embedding["running"] is None
         answer = await session.request("codeloupe/ask", {"query": "price of sending a parcel"})
         assert answer["embedded"] == 1.0 and not answer["notes"]
+        pack = await session.request("codeloupe/context", {"task": "parcel prices",
+                                                           "budget": 800})
+        assert pack["embedded"] == 1.0
     finally:
         code = await stop_session(session)
     assert code == 0
