@@ -30,6 +30,24 @@ def _repo_path(p: Params, ws, value: str, key: str) -> str:  # noqa: ANN001 - a 
         raise p.error(f"'{key}': {exc}") from None
 
 
+def _searcher(ls, target, rev: str | None, cancel):  # noqa: ANN001, ANN202
+    """The engine's SemanticSearcher of `rev`, reached without waiting on the index's write
+    lock uncancellably: the snapshot and its chunks come through the server's own pipeline
+    (cancellable, and bounded by the request's time limit), so another process writing the
+    index, or an indexing under way, cannot hold a request worker for minutes."""
+    from lsp_server.repos import enrich_repo
+
+    repo = target.repo
+    snap = ls.snapshot_for(repo, rev, cancel)
+    if not repo.index_lock.locked():
+        enrich_repo(ls, repo, snap, title=f"Chunks of {rev or repo.root.name}",
+                    lazy_progress=True, cancel=cancel)
+    # else: indexing is under way (or waits for another process): answer from the chunks
+    # there are rather than wait for it; the pipeline chunks the rest after
+    cancel.check()
+    return repo.ws.semantic(_rev(rev), refresh=False)
+
+
 def register(ls) -> None:  # noqa: ANN001 - the CodeloupeServer
     @ls.feature("codeloupe/ask")
     async def codeloupe_ask(ls, raw: Any) -> dict[str, Any]:  # noqa: ANN001
@@ -47,7 +65,7 @@ def register(ls) -> None:  # noqa: ANN001 - the CodeloupeServer
             for target in ls.resolve_targets(p.method, cancel, folder, []):
                 ws = target.repo.ws
                 try:
-                    searcher = ws.semantic(_rev(rev))
+                    searcher = _searcher(ls, target, rev, cancel)
                     searcher.embed_small_backlog()
                     response = searcher.ask(AskRequest(
                         query, globs=(*globs, *scope_globs(target.scopes)),
@@ -110,7 +128,7 @@ def register(ls) -> None:  # noqa: ANN001 - the CodeloupeServer
                 format=fmt or "markdown", instructions=instructions,
                 globs=scope_globs(target.scopes))
             try:
-                searcher = ws.semantic(_rev(rev))
+                searcher = _searcher(ls, target, rev, cancel)
                 searcher.embed_small_backlog()
                 pack = pack_context(searcher, request)
             except CodeloupeError as exc:
