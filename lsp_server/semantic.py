@@ -8,10 +8,12 @@ response says what share is embedded.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from indexer.context.pack import ContextRequest, pack_context
-from indexer.errors import CodeloupeError
+from indexer.enrich import snapshot_blobs
+from indexer.errors import CodeloupeError, IndexBusyError
 from indexer.repo import WORKTREE
 from indexer.retrieval.semantic import AskRequest
 from lsp_server.params import Params, RequestFailed
@@ -39,11 +41,21 @@ def _searcher(ls, target, rev: str | None, cancel):  # noqa: ANN001, ANN202
 
     repo = target.repo
     snap = ls.snapshot_for(repo, rev, cancel)
-    if not repo.index_lock.locked():
-        enrich_repo(ls, repo, snap, title=f"Chunks of {rev or repo.root.name}",
-                    lazy_progress=True, cancel=cancel)
-    # else: indexing is under way (or waits for another process): answer from the chunks
-    # there are rather than wait for it; the pipeline chunks the rest after
+    store = repo.ws.store
+    # Chunk what the snapshot lacks, waiting (cancellably) for the server's own indexing; but
+    # while that waits for another process writing the index, answer from the chunks there
+    # are: the pipeline chunks the rest after.
+    while store.chunks.unchunked(sorted(snapshot_blobs(snap.manifest))):
+        if repo.writer_elsewhere.is_set():
+            break
+        if repo.index_lock.acquire(timeout=0.1):
+            repo.index_lock.release()
+            # another process writing the index: the chunks there are
+            with contextlib.suppress(IndexBusyError):
+                enrich_repo(ls, repo, snap, title=f"Chunks of {rev or repo.root.name}",
+                            lazy_progress=True, cancel=cancel, wait_for_others=False)
+            break
+        cancel.check()
     cancel.check()
     return repo.ws.semantic(_rev(rev), refresh=False)
 
