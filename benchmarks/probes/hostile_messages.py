@@ -338,10 +338,11 @@ def run_lsp(budget_s: float, seed: int, count: int, work: Path) -> dict[str, Any
                 batch.append(hostile)
                 sent += 1
             row["tried"] = sent
+            answer_by = time.monotonic() + ANSWER_DEADLINE_S  # for the whole batch
             for hostile in batch:
                 if hostile.msg_id is None:
                     continue
-                answer = server.wait(hostile.msg_id, ANSWER_DEADLINE_S)
+                answer = server.wait(hostile.msg_id, max(0.05, answer_by - time.monotonic()))
                 if answer is None:
                     if not server.alive():
                         break
