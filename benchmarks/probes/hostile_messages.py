@@ -210,8 +210,9 @@ def generators(repo: Path) -> list[Callable[[random.Random, str], Hostile]]:
         if r.random() < 0.5:
             return Hostile("positions: context selection", _req(i, "codeloupe/context", {
                 "task": "make a widget", "selection": {"uri": f"{uri}/src/widgets.py",
-                                                       "range": rng}}), i, INVALID,
-                result_ok=True)
+                                                       "range": rng}}), i,
+                # a well-formed range past the file's end: RequestFailed, saying so
+                INVALID_OR_FAILED, result_ok=True)
         return Hostile("positions: definition (not served)", _req(i, "textDocument/definition", {
             "textDocument": {"uri": f"{uri}/src/widgets.py"}, "position": rng["start"]}), i,
             UNKNOWN | INVALID)
