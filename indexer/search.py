@@ -631,7 +631,7 @@ class SnapshotSearcher:
             jobs = self._jobs(key, subset, stats)
             if check is not None:
                 jobs = _checked(jobs, check)
-            results = self._scan_packs(compiled, options, by_blob, jobs, stats)
+            results = self._scan_packs(compiled, options, by_blob, jobs, stats, check)
         else:
             stats.candidates = len(candidate_blobs)
             results = self._search_candidates(compiled, options, by_blob, candidate_blobs, stats,
@@ -748,7 +748,8 @@ class SnapshotSearcher:
     def _scan_packs(self, compiled: CompiledSearch, options: SearchOptions,
                     by_blob: dict[int, list[int]],
                     jobs: Iterator[tuple[int, list[tuple[int, int, int]]]],
-                    stats: SearchStats) -> Iterator[FileMatches]:
+                    stats: SearchStats, check: Callable[[], None] | None = None
+                    ) -> Iterator[FileMatches]:
         # Phase 1 finds which blobs hold a match, job by job (a few MB each); phase 2 takes
         # their lines. RE2 releases the GIL, so regex jobs run ahead in parallel threads;
         # literal scans (memmem) are fast enough alone. With a limit, we stop early.
@@ -816,6 +817,8 @@ class SnapshotSearcher:
             with gc_paused():  # lines pile up here: see gc_paused
                 for part in parts:
                     for pack, start, end, blob, where in part:
+                        if check is not None:  # lines of a blob in Python: can be slow
+                            check()
                         buf = self.store.packs.view(pack, end)
                         line_start = max(buf.rfind(b"\n", start, where) + 1, start)
                         with memoryview(buf) as whole, whole[start:end] as data:

@@ -110,6 +110,8 @@ class Repo:
         self.index_lock = threading.Lock()
         self.state_lock = threading.Lock()
         self.ready = threading.Event()  # a working-tree snapshot is loaded, or failed to be
+        # our indexing waits for another process writing the index (it may take minutes)
+        self.writer_elsewhere = threading.Event()
         self.error: str | None = None
         self.job: dict[str, Any] | None = None  # the indexing under way
         self.worktree: Snapshot | None = None
@@ -372,7 +374,8 @@ def index_repo(host: IndexHost, repo: Repo, rev: str | None, *, title: str,
 
         summary = _when_free(lambda wait: ws.index(rev, on_progress=on_progress, cancel=cancel,
                                                    wait=wait),
-                             lambda message: progress.report(0, 0, message), cancel)
+                             lambda message: progress.report(0, 0, message), cancel,
+                             repo.writer_elsewhere)
         name = summary.name
         changed = None
         if repo.snapshot_named(name) is None or not summary.up_to_date:
@@ -388,10 +391,11 @@ def index_repo(host: IndexHost, repo: Repo, rev: str | None, *, title: str,
 
 
 def enrich_repo(host: IndexHost, repo: Repo, snap: Snapshot, *, title: str,
-                lazy_progress: bool = False, cancel: CancelToken | None = None
-                ) -> EnrichSummary | None:
+                lazy_progress: bool = False, cancel: CancelToken | None = None,
+                wait_for_others: bool = True) -> EnrichSummary | None:
     """The engine's second stage (chunks, symbols, BM25) for the blobs of `snap` not done
-    yet, with progress; None when there were none. Runs in a worker thread."""
+    yet, with progress; None when there were none. Runs in a worker thread. Without
+    `wait_for_others`, IndexBusyError at once when another process writes the index."""
     cancel = cancel or host.new_cancel_token(background=True)
     store = repo.ws.store
     with _index_job(host, repo, title, lazy_progress, cancel, "cancelled") as progress:
@@ -410,7 +414,8 @@ def enrich_repo(host: IndexHost, repo: Repo, snap: Snapshot, *, title: str,
                 return enrich_snapshot(store, snap.manifest, on_progress=on_progress,
                                        cancel=cancel)
 
-        summary = _when_free(run, lambda message: progress.report(0, 0, message), cancel)
+        summary = _when_free(run, lambda message: progress.report(0, 0, message), cancel,
+                             repo.writer_elsewhere) if wait_for_others else run(False)
         progress.end(f"{summary.blobs} files, {summary.symbols} symbols")
         return summary
 
@@ -452,24 +457,30 @@ def warm_symbols(host: IndexHost, repo: Repo) -> None:
 
 
 def _when_free(run: Callable[[bool], T], on_wait: Callable[[str], None],
-               cancel: CancelToken) -> T:
+               cancel: CancelToken, busy: threading.Event | None = None) -> T:
     """run(wait=False), retried (cancellably) while another process holds the index's write
-    lock."""
+    lock; `busy` is set meanwhile (requests then answer from what is indexed, not wait)."""
     told = False
     deadline = time.monotonic() + BUSY_GIVE_UP_SECONDS
-    while True:
-        try:
-            return run(False)
-        except IndexBusyError as exc:
-            if time.monotonic() > deadline:
-                raise
-            if not told:
-                on_wait(str(exc))
-                told = True
-        end = time.monotonic() + BUSY_RETRY_SECONDS
-        while time.monotonic() < end:
-            cancel.check()
-            time.sleep(0.05)
+    try:
+        while True:
+            try:
+                return run(False)
+            except IndexBusyError as exc:
+                if time.monotonic() > deadline:
+                    raise
+                if busy is not None:
+                    busy.set()
+                if not told:
+                    on_wait(str(exc))
+                    told = True
+            end = time.monotonic() + BUSY_RETRY_SECONDS
+            while time.monotonic() < end:
+                cancel.check()
+                time.sleep(0.05)
+    finally:
+        if busy is not None:
+            busy.clear()
 
 
 def open_folder(host: IndexHost, folder: Folder, repos: dict[Path, Repo],

@@ -8,10 +8,12 @@ response says what share is embedded.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from indexer.context.pack import ContextRequest, pack_context
-from indexer.errors import CodeloupeError
+from indexer.enrich import snapshot_blobs
+from indexer.errors import CodeloupeError, IndexBusyError
 from indexer.repo import WORKTREE
 from indexer.retrieval.semantic import AskRequest
 from lsp_server.params import Params, RequestFailed
@@ -28,6 +30,42 @@ def _repo_path(p: Params, ws, value: str, key: str) -> str:  # noqa: ANN001 - a 
         return ws.relative_path(to_path(value))
     except (ValueError, CodeloupeError) as exc:
         raise p.error(f"'{key}': {exc}") from None
+
+
+def _searcher(ls, target, rev: str | None, cancel):  # noqa: ANN001, ANN202
+    """The engine's SemanticSearcher of `rev`, reached without waiting on the index's write
+    lock uncancellably: the snapshot and its chunks come through the server's own pipeline
+    (cancellable, and bounded by the request's time limit), so another process writing the
+    index, or an indexing under way, cannot hold a request worker for minutes."""
+    from lsp_server.repos import enrich_repo
+
+    repo = target.repo
+    snap = ls.snapshot_for(repo, rev, cancel)
+    store = repo.ws.store
+    # Chunk what the snapshot lacks, waiting (cancellably) for the server's own indexing; but
+    # while that waits for another process writing the index, answer from the chunks there
+    # are: the pipeline chunks the rest after.
+    while store.chunks.unchunked(sorted(snapshot_blobs(snap.manifest))):
+        if repo.writer_elsewhere.is_set():
+            break
+        if repo.index_lock.acquire(timeout=0.1):
+            repo.index_lock.release()
+            # another process writing the index: the chunks there are
+            with contextlib.suppress(IndexBusyError):
+                enrich_repo(ls, repo, snap, title=f"Chunks of {rev or repo.root.name}",
+                            lazy_progress=True, cancel=cancel, wait_for_others=False)
+            break
+        cancel.check()
+    cancel.check()
+    return repo.ws.semantic(_rev(rev), refresh=False)
+
+
+def _busy_notes(target) -> list[str]:  # noqa: ANN001
+    """What an answer says when another process was writing the index meanwhile."""
+    if target.repo.writer_elsewhere.is_set():
+        return ["another codeloupe process is writing the index: answering from the last "
+                "complete index, which may miss the newest changes"]
+    return []
 
 
 def register(ls) -> None:  # noqa: ANN001 - the CodeloupeServer
@@ -50,7 +88,8 @@ def register(ls) -> None:  # noqa: ANN001 - the CodeloupeServer
                 ws = target.repo.ws
                 try:
                     # never waits behind another process writing the index: says so instead
-                    searcher, busy = ws.semantic_now(_rev(rev))
+                    searcher = _searcher(ls, target, rev, cancel)
+                    busy = _busy_notes(target)
                     searcher.embed_small_backlog()
                     response = searcher.ask(AskRequest(
                         query, globs=(*globs, *scope_globs(target.scopes)),
@@ -120,7 +159,8 @@ def register(ls) -> None:  # noqa: ANN001 - the CodeloupeServer
                 format=fmt or "markdown", instructions=instructions,
                 globs=scope_globs(target.scopes))
             try:
-                searcher, busy = ws.semantic_now(_rev(rev))
+                searcher = _searcher(ls, target, rev, cancel)
+                busy = _busy_notes(target)
                 searcher.embed_small_backlog()
                 pack = pack_context(searcher, request)
                 pack.notes[:0] = busy

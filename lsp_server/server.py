@@ -294,6 +294,26 @@ class CodeloupeServer(LanguageServer):
         self._pending_folders: list[Folder] = []
         self.exit_code = 0
 
+    def start_tcp(self, host: str, port: int) -> None:
+        """pygls' TCP server, reading each connection with `read_messages` (hardened framing,
+        as over stdio)."""
+        self._stop_event = stop_event = threading.Event()
+
+        async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+                             ) -> None:
+            self.protocol.set_writer(writer)  # type: ignore[arg-type]
+            await read_messages(stop_event, _StreamLines(reader), self.protocol,
+                                self.report_server_error)
+            self.shutdown()
+
+        async def serve_tcp() -> None:
+            self._server = await asyncio.start_server(connection, host, port)
+            async with self._server:
+                await self._server.serve_forever()
+
+        with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt, SystemExit):
+            asyncio.run(serve_tcp())
+
     def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
         """pygls' stdio loop, reading stdin in chunks (see `_ChunkedStdin`)."""
         self._stop_event = threading.Event()
@@ -788,7 +808,27 @@ MAX_HEADER_LINE = 1 << 16  # a longer header line is dropped in pieces
 _CONTENT_LENGTH = re.compile(rb"^Content-Length: (\d+)\r\n$")
 
 
-async def read_messages(stop_event: threading.Event, reader: _ChunkedStdin,
+class _StreamLines:
+    """An asyncio StreamReader read by `read_messages`: a header line past the reader's limit
+    is dropped (StreamReader raises), a short read at the end is returned."""
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self.reader = reader
+
+    async def readline(self) -> bytes:
+        try:
+            return await self.reader.readline()
+        except ValueError:  # longer than the limit: StreamReader dropped it; not a header
+            return b"\0\r\n"
+
+    async def readexactly(self, n: int) -> bytes:
+        try:
+            return await self.reader.readexactly(n)
+        except asyncio.IncompleteReadError as exc:
+            return exc.partial
+
+
+async def read_messages(stop_event: threading.Event, reader: _ChunkedStdin | _StreamLines,
                         protocol: CodeloupeProtocol,
                         error_handler: Callable[[Exception, type], Any]) -> None:
     """pygls' message loop (`pygls.io_.run_async`), hardened against a hostile peer: a

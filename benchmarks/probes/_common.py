@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+# the code the probed servers run: this checkout, or another (a baseline) named here
+CODE_ROOT = Path(os.environ.get("CODELOUPE_PROBE_CODE") or ROOT)
 GIT_ENV = {"GIT_AUTHOR_NAME": "Probe", "GIT_AUTHOR_EMAIL": "probe@localhost",
            "GIT_COMMITTER_NAME": "Probe", "GIT_COMMITTER_EMAIL": "probe@localhost",
            "GIT_CONFIG_NOSYSTEM": "1"}
@@ -46,7 +48,7 @@ def make_repo(root: Path, files: dict[str, str]) -> Path:
 
 def server_env(index_dir: Path, **extra: str) -> dict[str, str]:
     return {**os.environ, "CODELOUPE_INDEX_DIR": str(index_dir), "CODELOUPE_DAEMON": "off",
-            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+            "PYTHONPATH": os.pathsep.join([str(CODE_ROOT), os.environ.get("PYTHONPATH", "")]),
             "PYTHONUNBUFFERED": "1", **extra}
 
 

@@ -210,8 +210,9 @@ def generators(repo: Path) -> list[Callable[[random.Random, str], Hostile]]:
         if r.random() < 0.5:
             return Hostile("positions: context selection", _req(i, "codeloupe/context", {
                 "task": "make a widget", "selection": {"uri": f"{uri}/src/widgets.py",
-                                                       "range": rng}}), i, INVALID,
-                result_ok=True)
+                                                       "range": rng}}), i,
+                # a well-formed range past the file's end: RequestFailed, saying so
+                INVALID_OR_FAILED, result_ok=True)
         return Hostile("positions: definition (not served)", _req(i, "textDocument/definition", {
             "textDocument": {"uri": f"{uri}/src/widgets.py"}, "position": rng["start"]}), i,
             UNKNOWN | INVALID)
@@ -338,10 +339,11 @@ def run_lsp(budget_s: float, seed: int, count: int, work: Path) -> dict[str, Any
                 batch.append(hostile)
                 sent += 1
             row["tried"] = sent
+            answer_by = time.monotonic() + ANSWER_DEADLINE_S  # for the whole batch
             for hostile in batch:
                 if hostile.msg_id is None:
                     continue
-                answer = server.wait(hostile.msg_id, ANSWER_DEADLINE_S)
+                answer = server.wait(hostile.msg_id, max(0.05, answer_by - time.monotonic()))
                 if answer is None:
                     if not server.alive():
                         break

@@ -129,3 +129,38 @@ async def test_mcp_tools_have_the_time_limit_too(big_repo: Path, tmp_path: Path)
         assert time.monotonic() - started < 15  # the lock was let go (a loaded machine)
         huge = await client.call_tool("search", {"query": "x" * 200_000})
         assert huge.is_error and "traceback" not in huge.content[0].text.lower()
+
+
+@pytest.mark.asyncio
+async def test_ask_and_context_answer_while_another_process_writes_the_index(
+        tmp_path: Path) -> None:
+    """codeloupe/ask and /context used to wait on the index's write lock (up to 10 minutes)
+    and on the server's own indexing waiting for it, holding a worker all along."""
+    import fcntl
+
+    from indexer.store.index_store import index_dir_for
+    from tests.lsp.conftest import build_repo
+
+    repo = build_repo(tmp_path / "project")
+    index_root = tmp_path / "index"
+    session, client = await start_session(repo, index_root)
+    fd = None
+    try:
+        await session.wait_indexed()
+        fd = os.open(index_dir_for(repo.resolve(), index_root) / "write.lock",
+                     os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # another codeloupe process is writing the index
+        (repo / "src/widgets.py").write_text("def renamed_widget():\n    return 1\n")
+        client.text_document_did_save(types.DidSaveTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=(repo / "src/widgets.py").as_uri())))
+        await asyncio.sleep(1.0)  # the re-index starts, and waits for the lock
+        for method, params in [("codeloupe/ask", {"query": "make a widget"}),
+                               ("codeloupe/context", {"task": "make a widget"})]:
+            started = time.monotonic()
+            answer = await asyncio.wait_for(session.request(method, params), 20)
+            assert answer, method
+            assert time.monotonic() - started < 10, method
+    finally:
+        if fd is not None:
+            os.close(fd)
+        assert await stop_session(session) == 0

@@ -69,3 +69,45 @@ async def test_tcp_transport(tmp_path: Path) -> None:
             pytest.fail("the TCP server did not exit after shutdown/exit")
         finally:
             log.close()
+
+
+def test_tcp_framing_a_hostile_peer_cannot_use_to_stall_the_server(tmp_path: Path) -> None:
+    """Over TCP too: a huge Content-Length is refused (pygls waited for that many bytes), an
+    endless header line dropped, a body that is not JSON answered with Parse error."""
+    import json
+    import time
+
+    port = free_port()
+    env = {**os.environ, "CODELOUPE_INDEX_DIR": str(tmp_path / "index")}
+    proc = subprocess.Popen([sys.executable, "-m", "lsp_server", "--tcp", f"127.0.0.1:{port}"],
+                            env=env, stderr=subprocess.DEVNULL)
+    sock = None
+    try:
+        for _ in range(100):
+            try:
+                sock = socket.create_connection(("127.0.0.1", port))
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert sock is not None, "the server never listened"
+        sock.settimeout(20)
+
+        def frame(message: dict) -> bytes:
+            body = json.dumps(message).encode()
+            return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+        sock.sendall(b"Content-Length: 99999999999999\r\n\r\n\r\n")
+        sock.sendall(b"X" * 200_000 + b"\r\n\r\n")
+        sock.sendall(b"Content-Length: 5\r\n\r\n{nope")
+        sock.sendall(frame({"jsonrpc": "2.0", "id": "after", "method": "shutdown"}))
+        received = b""
+        while b'"id":"after"' not in received.replace(b" ", b""):
+            chunk = sock.recv(65536)
+            assert chunk, f"connection closed; got {received!r}"
+            received += chunk
+        assert b"-32700" in received
+    finally:
+        if sock is not None:
+            sock.close()
+        proc.kill()
+        proc.wait()

@@ -199,3 +199,15 @@ async def test_mcp_never_reads_through_a_symlinked_directory(tmp_path: Path) -> 
             result = await asyncio.wait_for(client.call_tool(tool, args), 60)
             text = " ".join(getattr(c, "text", "") for c in result.content)
             assert SECRET not in text, (tool, args, text[:300])
+
+
+def test_repository_settings_are_not_read_through_a_symlink(tmp_path: Path) -> None:
+    from indexer.config import load_settings
+
+    repo, outside = _project(tmp_path)
+    (outside / "settings.toml").write_text("[codeloupe]\ncontext_budget = 1234\n")
+    os.symlink(outside / "settings.toml", repo / ".codeloupe.toml")
+    assert load_settings(repo, env={}).context_budget != 1234
+    os.unlink(repo / ".codeloupe.toml")
+    (repo / ".codeloupe.toml").write_text("[codeloupe]\ncontext_budget = 1234\n")
+    assert load_settings(repo, env={}).context_budget == 1234
