@@ -22,7 +22,8 @@ import numpy as np
 
 from indexer.retrieval.files import FileEvidence, fixed_scores
 
-SIGNAL_FEATURES = ("final", "lexical", "dense", "gloss", "symbol", "regex", "path", "literal")
+SIGNAL_FEATURES = ("final", "lexical", "dense", "gloss", "symbol", "regex", "path", "literal",
+                   "history")
 CANDIDATES = 60  # files per query the model scores (the best by the fixed combination)
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "file_ranker.txt"
 TUNED_NAME = "file_ranker.txt"  # in the repository's index folder, written by `tune`
@@ -40,8 +41,8 @@ def feature_names() -> list[str]:
         names += [f"{s}_rr", f"{s}_score", f"{s}_count", f"{s}_decayed"]
     names += ["fixed", "fixed_rr", "signals_present", "depth", "is_test", "is_vendored",
               "is_doc", "chunks", "lines", "name_overlap", "routed_idf_sum", "routed_idf_max",
-              "routed_defs", "q_chars", "q_identifiers", "q_routed", "q_traceback", "q_paths",
-              "q_errors", "q_long"]
+              "routed_defs", "hist_changes", "hist_recency", "q_chars", "q_identifiers",
+              "q_routed", "q_traceback", "q_paths", "q_errors", "q_long"]
     return names
 
 
@@ -58,9 +59,10 @@ class QueryContext:
     errors: int
     long: bool
     lexical_top: float  # the best BM25 score of the query (to normalise)
+    history: object = None  # the snapshot's HistoryIndex, when built
 
 
-def query_context(stage) -> QueryContext:  # noqa: ANN001 - a FirstStage
+def query_context(stage, history=None) -> QueryContext:  # noqa: ANN001 - a FirstStage
     parts = stage.parts
     lexical = stage.hits.get("lexical")
     return QueryContext(
@@ -72,7 +74,8 @@ def query_context(stage) -> QueryContext:  # noqa: ANN001 - a FirstStage
         paths=len(parts.paths) if parts else 0,
         errors=len(parts.errors) if parts else 0,
         long=bool(parts and parts.is_long),
-        lexical_top=max(lexical.scores[:1], default=0.0) if lexical else 0.0)
+        lexical_top=max(lexical.scores[:1], default=0.0) if lexical else 0.0,
+        history=history)
 
 
 def candidates(evidence: dict[str, FileEvidence], limit: int = CANDIDATES
@@ -110,6 +113,9 @@ def features(table, paths: Sequence[str], evidence: dict[str, FileEvidence],  # 
                 float(p.suffix.lower() in (".md", ".rst", ".txt")),
                 math.log1p(len(chunk_rows)), math.log1p(last_line), overlap,
                 sum(idfs), max(idfs, default=0.0), float(defs),
+                math.log1p(q.history.changes.get(path, 0)) if q.history else 0.0,
+                1.0 / (1 + q.history.age[path]) if q.history and path in q.history.age
+                else 0.0,
                 math.log1p(q.chars), float(q.identifiers), float(len(q.routed)),
                 float(q.traceback), float(q.paths), float(q.errors), float(q.long)]
         rows.append(row)
