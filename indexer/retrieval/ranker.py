@@ -174,5 +174,5 @@ def train(groups: list[tuple[np.ndarray, np.ndarray]], *, rounds: int = 150, lea
               "learning_rate": 0.05, "num_leaves": leaves, "min_data_in_leaf": 20,
               "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1,
               "lambdarank_truncation_level": 20, "seed": seed, "deterministic": True,
-              "num_threads": 2, "verbose": -1}
+              "num_threads": 1, "verbose": -1}  # OpenMP spin-waits on busy cores
     return lightgbm.train(params, data, num_boost_round=rounds)
