@@ -157,10 +157,15 @@ class FileRanker:
         return np.asarray(self.booster.predict(matrix, num_threads=1), dtype=np.float64)
 
 
+TUNE_ROUNDS = 50  # trees a tune adds on top of the default model
+
+
 def train(groups: list[tuple[np.ndarray, np.ndarray]], *, rounds: int = 150, leaves: int = 15,
-          seed: int = 1):  # noqa: ANN201 - a lightgbm.Booster
+          seed: int = 1, init_model: Path | None = None):  # noqa: ANN201 - a lightgbm.Booster
     """Fit a lambdarank model on (features, labels) per query; queries with no relevant
-    candidate carry no ranking signal and are skipped."""
+    candidate carry no ranking signal and are skipped. With `init_model` the boosting goes
+    on from that model (a repository's few hundred questions refine the default model
+    instead of replacing what it learned from many repositories)."""
     import lightgbm
 
     kept = [(x, y) for x, y in groups if len(y) and y.max() > 0]
@@ -175,4 +180,5 @@ def train(groups: list[tuple[np.ndarray, np.ndarray]], *, rounds: int = 150, lea
               "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1,
               "lambdarank_truncation_level": 20, "seed": seed, "deterministic": True,
               "num_threads": 1, "verbose": -1}  # OpenMP spin-waits on busy cores
-    return lightgbm.train(params, data, num_boost_round=rounds)
+    return lightgbm.train(params, data, num_boost_round=rounds,
+                          init_model=str(init_model) if init_model else None)
