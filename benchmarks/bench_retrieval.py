@@ -25,7 +25,7 @@ from indexer.eval.gold import load_gold
 from indexer.eval.metrics import Retrieved, score_query
 from indexer.eval.ranker_data import collect
 from indexer.eval.runner import PIPELINES, RANKER, UNDERSTANDING
-from indexer.retrieval.ranker import DEFAULT_MODEL, TUNE_ROUNDS, TUNED_NAME, train
+from indexer.retrieval.ranker import DEFAULT_MODEL, TUNE, TUNED_NAME, train
 from indexer.retrieval.semantic import AskRequest
 from indexer.workspace import Workspace
 
@@ -56,7 +56,7 @@ def score_repo(name: str, repo: Path, index_dir: Path, gold_path: Path, tune_sha
     started = time.perf_counter()
     groups = collect(searcher_for, tune_part)
     booster = train([(g.features, g.labels) for g in groups], init_model=DEFAULT_MODEL,
-                    rounds=TUNE_ROUNDS)  # as `codeloupe tune` does
+                    **TUNE)  # as `codeloupe tune` does
     booster.save_model(str(tuned))
     tune_seconds = time.perf_counter() - started
     per_query: dict[str, list] = {label: [] for label, _ in COLUMNS}
