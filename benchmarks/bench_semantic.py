@@ -32,7 +32,8 @@ def cosqa_gold(data: Path) -> list[GoldQuery]:
             for q in queries]
 
 
-def run(data: Path, work: Path, pipelines: list[str], as_json: bool) -> None:
+def run(data: Path, work: Path, pipelines: list[str], as_json: bool,
+        held_out: bool = False) -> None:
     repo = work / "cosqa"
     if not (repo / ".git").exists():
         build_repo(data, repo)
@@ -48,6 +49,8 @@ def run(data: Path, work: Path, pipelines: list[str], as_json: bool) -> None:
                   f"({r.per_second:.0f}/s)", file=sys.stderr)
     print(f"indexed in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     gold = cosqa_gold(data)
+    if held_out:  # the first half trained the fusion weights and the default file ranker
+        gold = gold[len(gold) // 2:]
     results = evaluate(lambda rev: searcher, gold, pipelines)
     if as_json:
         print(json.dumps([r.to_dict() for r in results], indent=1))
@@ -75,6 +78,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--pipelines", default=",".join(PIPELINES))
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--held-out", action="store_true",
+                        help="score only the second half of CoSQA dev (never trained on)")
     args = parser.parse_args()
     if not (args.data / "code_idx_map.json").exists():
         print(f"skipped: CoSQA data not found at {args.data}")
@@ -82,10 +87,10 @@ def main() -> None:
     pipelines = args.pipelines.split(",")
     if args.work:
         args.work.mkdir(parents=True, exist_ok=True)
-        run(args.data, args.work, pipelines, args.json)
+        run(args.data, args.work, pipelines, args.json, args.held_out)
     else:
         with tempfile.TemporaryDirectory() as tmp:
-            run(args.data, Path(tmp), pipelines, args.json)
+            run(args.data, Path(tmp), pipelines, args.json, args.held_out)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.retrieval.semantic import AskRequest
+from indexer.retrieval.ranker import DEFAULT_MODEL
+from indexer.retrieval.semantic import AskRequest, QueryError
 from indexer.workspace import Workspace
 from tests.conftest import make_repo
 from tests.test_semantic import FILES, cli
@@ -51,6 +52,14 @@ def test_files_are_ranked_with_their_best_chunks(repo: Path) -> None:
         assert "files" in response.timings_ms
         # without the flag the response has no file ranking (and costs nothing more)
         assert searcher.ask(AskRequest("password digest", k=3)).files is None
+        # the shipped model ranks by default; `fixed` is the combination without a model
+        assert searcher.file_ranker().source == str(DEFAULT_MODEL)
+        assert searcher.file_ranker("fixed") is None
+        fixed = searcher.ask(AskRequest("salted password digest that cannot be reversed",
+                                        k=3, files=True, ranker="fixed"))
+        assert fixed.files[0].path == "shop/auth.py"
+        with pytest.raises(QueryError, match="unknown file ranker"):
+            searcher.ask(AskRequest("x y", files=True, ranker="nope"))
     finally:
         ws.close()
 

@@ -19,7 +19,7 @@ from indexer.errors import CodeloupeError
 from indexer.eval.history_gold import MiningStats, mine_history
 from indexer.eval.ranker_data import collect
 from indexer.eval.runner import evaluate
-from indexer.retrieval.ranker import TUNED_NAME, train
+from indexer.retrieval.ranker import DEFAULT_MODEL, TUNE, TUNED_NAME, train
 
 MIN_TRAIN = 20  # questions: fewer cannot fit anything worth keeping
 
@@ -75,7 +75,9 @@ def tune(ws, rev: str | None = None, *, max_questions: int = 300, max_scan: int 
     progress = on_progress or (lambda done, total, message: None)
     groups = collect(searcher_for, [m.gold() for m in older],
                      on_query=lambda d, t: progress(d, t, "collecting training features"))
-    booster = train([(g.features, g.labels) for g in groups])
+    base_model = DEFAULT_MODEL if DEFAULT_MODEL.exists() else None
+    booster = train([(g.features, g.labels) for g in groups], init_model=base_model,
+                    **(TUNE if base_model else {}))
     target = Path(ws.store.directory) / TUNED_NAME
     previous = target.with_suffix(".previous")
     had_previous = target.exists()

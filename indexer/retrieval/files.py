@@ -69,7 +69,7 @@ def gather(table, hits: dict[str, SignalHits], final_rows: Sequence[int]  # noqa
 # Without a learned model: the final (fused, re-ranked) chunk ranking leads; each signal's
 # own ranking adds its decayed reciprocal ranks, so a file several signals agree on rises.
 DEFAULT_WEIGHTS = {"final": 1.0, "lexical": 0.5, "dense": 0.5, "gloss": 0.1, "symbol": 0.3,
-                   "regex": 0.2, "path": 0.6, "literal": 0.4}
+                   "regex": 0.2, "path": 0.6, "literal": 0.4, "history": 0.3}
 
 
 def fixed_scores(files: dict[str, FileEvidence]) -> dict[str, float]:

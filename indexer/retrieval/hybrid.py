@@ -28,7 +28,7 @@ from indexer.search import SearchOptions
 
 RRF_K = 60
 SIGNAL_DEPTH = 200  # candidates each signal contributes before fusion
-SIGNALS = ("lexical", "dense", "gloss", "symbol", "regex", "path", "literal")
+SIGNALS = ("lexical", "dense", "gloss", "symbol", "regex", "path", "literal", "history")
 
 # An identifier a user typed on purpose: snake_case, camelCase, dotted, call syntax or quoted.
 _CODE_TOKEN = re.compile(
@@ -50,6 +50,9 @@ class FusionWeights:
     # question names, an error message found verbatim
     path: float = 1.0
     literal: float = 0.7
+    # files past commits like the question changed (history_signal.py): file-level evidence
+    # only, kept out of the chunk fusion
+    history: float = 0.0
 
     def of(self, signal: str) -> float:
         return getattr(self, signal)
@@ -84,6 +87,8 @@ def fuse(signals: dict[str, SignalHits], weights: FusionWeights, pool: int) -> l
     by_row: dict[int, Candidate] = {}
     for name, hits in signals.items():
         weight = weights.of(name)
+        if weight <= 0:
+            continue
         for rank, (row, score) in enumerate(zip(hits.rows, hits.scores, strict=True), start=1):
             candidate = by_row.get(row)
             if candidate is None:

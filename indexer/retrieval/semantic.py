@@ -162,6 +162,7 @@ class SemanticSearcher:
         self._glosses: dict[str, str] | None = None
         self._gloss_keys: list[str] | None = None
         self._modules: dict[str, list[str]] | None = None
+        self._history = None
         # tuned on the gold sets (benchmarks/tune_fusion.py); replaceable per searcher
         self.fusion_weights = FusionWeights()
         self.rerank_weights = RerankWeights()
@@ -210,6 +211,17 @@ class SemanticSearcher:
             self._glosses = glosses_for(self.ws.store, dict.fromkeys(self.table.content_hashes),
                                         self.settings.gloss_provider, self.settings.gloss_model)
         return self._glosses
+
+    def history(self):  # noqa: ANN201 - a HistoryIndex
+        """Past commits of this snapshot's commit (built once): messages and the files each
+        changed, churn and recency."""
+        if self._history is None:
+            from indexer.retrieval.history_signal import HistoryIndex
+
+            commit = self.snapshot.commit or self.ws.repo.head_commit()
+            self._history = HistoryIndex.build(self.ws.repo.root, commit,
+                                               set(self.table.by_path))
+        return self._history
 
     def module_paths(self) -> dict[str, list[str]]:
         """Dotted module suffixes -> paths, for the path signal (built once)."""
@@ -357,7 +369,8 @@ class SemanticSearcher:
 
         evidence = gather(self.table, stage.hits, [c.row for c, _ in ranked])
         paths, fixed = candidates(evidence)
-        matrix = features(self.table, paths, evidence, fixed, query_context(stage))
+        history = self.history() if "history" in stage.hits else None
+        matrix = features(self.table, paths, evidence, fixed, query_context(stage, history))
         return evidence, paths, fixed, matrix
 
     def rank_files(self, stage: FirstStage, ranked: list[tuple[Candidate, float]], k: int,
@@ -478,6 +491,18 @@ class SemanticSearcher:
             hits["literal"] = literal_signal(self.snapshot.searcher, self.table, parts.errors,
                                              mask, SIGNAL_DEPTH)
             lap("literal")
+        if "history" in request.signals and request.understand:
+            votes = self.history().similar_files(query)
+            ranked_files = sorted(votes, key=lambda path: (-votes[path], path))
+            rows, scores = [], []
+            for path in ranked_files:
+                first = next((r for r in self.table.by_path.get(path, ())
+                              if mask is None or mask[r]), None)
+                if first is not None:
+                    rows.append(first)
+                    scores.append(votes[path])
+            hits["history"] = SignalHits(rows[:SIGNAL_DEPTH], scores[:SIGNAL_DEPTH])
+            lap("history")
         return FirstStage(query, rerank, hits, query_vector, notes, timings, parts, routed)
 
     def _rerank(self, rerank: str, query_vector: np.ndarray | None, pool: list[Candidate],
