@@ -14,36 +14,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.probes.common import GIT_ENV, git, make_repo, print_table  # noqa: F401
+
 ROOT = Path(__file__).resolve().parents[2]
 # the code the probed servers run: this checkout, or another (a baseline) named here
 CODE_ROOT = Path(os.environ.get("CODELOUPE_PROBE_CODE") or ROOT)
-GIT_ENV = {"GIT_AUTHOR_NAME": "Probe", "GIT_AUTHOR_EMAIL": "probe@localhost",
-           "GIT_COMMITTER_NAME": "Probe", "GIT_COMMITTER_EMAIL": "probe@localhost",
-           "GIT_CONFIG_NOSYSTEM": "1"}
 HEALTH_FILES = {
     "src/widgets.py": "class WidgetFactory:\n    def make_widget(self, name):\n"
                       "        return name\n\n\ndef getTextSize(text):\n    return len(text)\n",
     "src/app.js": "function startServer(port) {\n  return port;\n}\n",
     "docs/guide.md": "# Guide\n\nThe target audience is everyone.\n",
 }
-
-
-def git(repo: Path, *args: str) -> str:
-    env = {**os.environ, **GIT_ENV, "HOME": str(repo.parent)}
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, env=env,
-                          capture_output=True, text=True).stdout
-
-
-def make_repo(root: Path, files: dict[str, str]) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    git(root, "init", "-q", "-b", "main")
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "initial")
-    return root
 
 
 def server_env(index_dir: Path, **extra: str) -> dict[str, str]:
@@ -215,10 +196,3 @@ def has_traceback(value: Any) -> bool:
     return "Traceback" in text or '"traceback"' in text or 'File \\"' in text
 
 
-def print_table(rows: list[dict[str, Any]]) -> None:
-    keys = ["probe", "tried", "crashes", "hangs", "wrong", "leaks", "notes"]
-    widths = {k: max(len(k), *(len(str(r.get(k, ""))) for r in rows)) for k in keys[:-1]}
-    print(" | ".join(k.ljust(widths.get(k, 0)) for k in keys))
-    print("-+-".join("-" * widths.get(k, 5) for k in keys))
-    for r in rows:
-        print(" | ".join(str(r.get(k, "")).ljust(widths.get(k, 0)) for k in keys))

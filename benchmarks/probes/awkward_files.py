@@ -109,7 +109,7 @@ def run(budget_s: float, seed: int, count: int | None = None) -> list[dict]:
     tried = crashes = wrong = 0
     notes: list[str] = []
     budget = Budget(budget_s)
-    with tempfile.TemporaryDirectory(prefix="probe-awkward-") as tmp:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True, prefix="probe-awkward-") as tmp:
         repo = Path(tmp) / "repo"
         outside = Path(tmp) / "outside"
         outside.mkdir()

@@ -29,24 +29,26 @@ def rg_binary() -> str:
 
 
 def git(repo: Path, *args: str) -> str:
+    env = {**os.environ, **GIT_ENV, "HOME": str(repo.parent)}  # no user config
     return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
-                          text=True, env={**os.environ, **GIT_ENV}).stdout
+                          text=True, env=env).stdout
 
 
-def make_repo(root: Path, files: dict[str, bytes]) -> Path:
+def make_repo(root: Path, files: dict[str, bytes] | dict[str, str]) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     git(root, "init", "-q", "-b", "main")
+    git(root, "config", "gc.auto", "0")  # no detached `git gc` writing while we clean up
     write_files(root, files)
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "probe corpus")
     return root
 
 
-def write_files(root: Path, files: dict[str, bytes]) -> None:
+def write_files(root: Path, files: dict[str, bytes] | dict[str, str]) -> None:
     for rel, data in files.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        path.write_bytes(data.encode() if isinstance(data, str) else data)
 
 
 def codeloupe_argv(*args: str) -> list[str]:

@@ -60,7 +60,8 @@ def run(budget_s: float, seed: int, count: int | None = None) -> list[dict]:
                 counts["crashes"] += 1
                 notes.append(what[:200])
 
-    with tempfile.TemporaryDirectory(prefix="probe-concurrency-") as tmp:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True,
+                                     prefix="probe-concurrency-") as tmp:
         repo = make_repo(Path(tmp) / "repo",
                          {f"m{i % 10}/f{i}.py": _body(i, 0) for i in range(FILES)})
         index_dir = Path(tmp) / "index"

@@ -94,7 +94,7 @@ def run(budget_s: float, seed: int, count: int | None = None) -> list[dict]:
     tried = crashes = wrong = leaks = 0
     notes: list[str] = []
     budget = Budget(budget_s)
-    with tempfile.TemporaryDirectory(prefix="probe-kill-") as tmp:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True, prefix="probe-kill-") as tmp:
         repo = make_repo(Path(tmp) / "repo",
                          {f"pkg{i % 30}/mod{i}.py": _body(i, 0) for i in range(FILES)})
         index_dir = Path(tmp) / "index"

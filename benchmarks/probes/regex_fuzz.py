@@ -48,8 +48,7 @@ LEAK_MB = 200  # worker RSS growth over a run counted as a leak
 
 def corpus_files() -> dict[str, bytes]:
     """Small files of awkward text (every file under rg's default 1 MiB cap)."""
-    words = ("alpha beta gamma delta foo bar baz qux foo_bar fooBar x1 y2 z3 hello world "
-             "-foo- a..b .a. [x] (y) {z} a-b a_b 42 3.14 0x1F 2026-12-08 ").split(" ")
+    words = ["alpha", "beta", "gamma", "delta", "foo", "bar", "baz", "qux", "foo_bar", "fooBar", "x1", "y2", "z3", "hello", "world", "-foo-", "a..b", ".a.", "[x]", "(y)", "{z}", "a-b", "a_b", "42", "3.14", "0x1F", "2026-12-08", ""]
     rng = random.Random(7)
     long_line = " ".join(rng.choice(words) for _ in range(20_000))  # ~130 kB, one line
     unicode_text = (
@@ -90,7 +89,7 @@ def corpus_files() -> dict[str, bytes]:
         "invalid.txt": b"valid start\n\xff\xfe bad bytes \xc3\x28 here\nok \xe2\x82 cut\nfoo\x80bar\n",
         "empty_lines.txt": b"\n\n\nfoo\n\n\nbar\n\n",
         "no_newline.txt": b"last line without newline foo",
-        "dir/nested.md": "# Title\n\nSome *markdown* text with `code`.\n- item one\n- item two\n".encode(),
+        "dir/nested.md": b"# Title\n\nSome *markdown* text with `code`.\n- item one\n- item two\n",
     }
 
 
