@@ -37,7 +37,13 @@ from indexer.regex.syntax import (
     Node,
     parse,
 )
-from indexer.regex.translate import bounded, edge_word_boundaries, to_re2, whole_word
+from indexer.regex.translate import (
+    bounded,
+    bounded_back,
+    edge_word_boundaries,
+    to_re2,
+    whole_word,
+)
 from indexer.regex.window import ByteWindow, byte_window
 from indexer.store.content import BlobKind
 from indexer.store.index_store import IndexStore
@@ -107,6 +113,10 @@ class CompiledSearch:
     # candidate lines by it faster than RE2 alone (indexer/regex/window.py); case-sensitive
     # patterns only.
     window: ByteWindow | None = None
+    # For a pattern whose leading boundary consumes the character before a match: the next
+    # match on a line is searched with this from the character before the last one's end
+    # (`translate.bounded_back`), so that adjacent matches are found as rg finds them.
+    back: re2._Regexp | None = None
 
     def fresh_regexp(self):  # noqa: ANN201 - re2's compiled pattern type
         """Another RE2 object of the same pattern, with a DFA cache of its own (one per
@@ -254,18 +264,32 @@ def compile_search(options: SearchOptions) -> CompiledSearch:
                                "line by line)", pattern, parsed.literal_newline_at)
         nodes.append(parsed.node)
     node = nodes[0] if len(nodes) == 1 else Alternate(tuple(nodes))
-    if options.whole_word:
-        source, group = whole_word(to_re2(node)), 1
-    else:
-        inner, lead, trail = edge_word_boundaries(node)
-        source, group = (bounded(to_re2(inner), lead, trail), 1) if lead or trail else (
-            to_re2(node), 0)
+    back_source = None
+    try:
+        if options.whole_word:
+            # -w's own boundaries hold what boundaries at the pattern's edges ask for
+            inner_source = to_re2(edge_word_boundaries(node)[0])
+            source, group = whole_word(inner_source), 1
+            back_source = bounded_back(inner_source, True)
+        else:
+            inner, lead, trail = edge_word_boundaries(node)
+            if lead or trail:
+                inner_source = to_re2(inner)
+                source, group = bounded(inner_source, lead, trail), 1
+                back_source = bounded_back(inner_source, trail) if lead else None
+            else:
+                source, group = to_re2(node), 0
+    except PatternError as exc:  # raised by the translator, which has no pattern text
+        if exc.pattern:
+            raise
+        raise PatternError(exc.reason, options.patterns[0], 0) from None
     re2_options = re2.Options()
     re2_options.never_nl = True  # lines are searched one by one, as in ripgrep
     re2_options.max_mem = 256 << 20
     re2_options.log_errors = False
     try:
         regex = re2.compile(source.encode(), re2_options)
+        back = None if back_source is None else re2.compile(back_source.encode(), re2_options)
     except re2.error as exc:
         shown = options.patterns[0]
         raise PatternError(f"RE2 cannot run this pattern: {exc}", shown, 0) from None
@@ -278,7 +302,8 @@ def compile_search(options: SearchOptions) -> CompiledSearch:
                           literal is not None and options.whole_word,
                           _required(node, bare=group == 0),
                           _anchored_literal(node) if group == 0 and not fold else None,
-                          byte_window(node) if not fold and literal is None else None)
+                          byte_window(node) if not fold and literal is None else None,
+                          back)
 
 
 @dataclass(frozen=True)
@@ -927,6 +952,19 @@ def scan_bytes(data: bytes | memoryview, pos: int, compiled: CompiledSearch,
             data, pos, -1 if max_count is None else max_count)
     find = find or compiled.span_finder()
     can_be_empty = compiled.plan.can_be_empty
+    back = compiled.back
+    if back is not None:
+        back_match, group = back._regexp.Match, compiled.group
+
+        def find_back(data, p: int, line_start: int, line_end: int):  # noqa: ANN001, ANN202
+            s = p - 1  # from the character before `p`: see CompiledSearch.back
+            while s > line_start and (data[s] & 0xC0) == 0x80:
+                s -= 1
+            if p <= line_start:
+                return find(data, p, line_end)
+            spans = back_match(_UNANCHORED, data, s, line_end)
+            return None if spans[0][0] < 0 else spans[group]
+
     # The empty string after a final newline is not a line (ripgrep never reports it).
     last = end - 1 if end and data[end - 1] == 10 else end
     span = find(data, pos, end)
@@ -944,7 +982,8 @@ def scan_bytes(data: bytes | memoryview, pos: int, compiled: CompiledSearch,
         p = me if me > ms else _next_char(data, me, line_end)
         # further matches on the same line (none starts at its end unless it can be empty)
         while p < line_end or (p == line_end and can_be_empty):
-            more = find(data, p, line_end)
+            more = find(data, p, line_end) if back is None else find_back(data, p, line_start,
+                                                                          line_end)
             if more is None:
                 break
             subs.append((more[0] - line_start, more[1] - line_start))
@@ -968,7 +1007,8 @@ def _regex_lines(compiled: CompiledSearch, regexp=None, finder=None):  # noqa: A
     else:
         finder = None
     return _RegexLines(compiled.regex._regexp if regexp is None else regexp, compiled.group,
-                       compiled.plan.can_be_empty, compiled.window, finder, Line)
+                       compiled.plan.can_be_empty, compiled.window, finder, Line,
+                       None if compiled.back is None else compiled.back._regexp)
 
 
 def _compiled_scanner(compiled: CompiledSearch, options: SearchOptions
