@@ -433,11 +433,9 @@ cdef const void *_re2_pointer(object regexp) except? NULL:
 
 cdef inline Py_ssize_t _next_char(const unsigned char *p, Py_ssize_t pos,
                                   Py_ssize_t limit) noexcept nogil:
-    """The position after an empty match: one character on (past UTF-8 continuations)."""
-    pos += 1
-    while pos < limit and (p[pos] & 0xC0) == 0x80:
-        pos += 1
-    return pos
+    """The position after an empty match: one byte on, as rg steps (it reports empty
+    matches inside a multi-byte character: `a*` on `éa` gives columns 0, 1 and 2)."""
+    return pos + 1
 
 
 cdef struct Hit:
@@ -645,7 +643,7 @@ cdef class RegexLines:
         (at most `max_count`; -1: all); how many."""
         cdef const unsigned char *p = self.p
         cdef const unsigned char *q
-        cdef Py_ssize_t ms, me, a, b, k, line_start, line_end, count = 0
+        cdef Py_ssize_t ms, me, a, b, k, line_start, line_end, count = 0, prev_end
         cdef Py_ssize_t counted_to = base, line_number = 1
         cdef Hit hit
         # The empty string after a final newline is not a line (ripgrep never reports it).
@@ -667,13 +665,22 @@ cdef class RegexLines:
             self.subs.push_back(ms - line_start)
             self.subs.push_back(me - line_start)
             k = me if me > ms else _next_char(p, me, line_end)
+            prev_end = me if me > ms else -1
             # further matches on the same line (none starts at its end unless it can be empty)
             while k < line_end or (k == line_end and self.can_be_empty):
                 if not self.find_next(line_start, k, line_end, &a, &b):
                     break
+                if a == b and a == prev_end:
+                    # As rg (Rust's regex iterator): no empty match right where the last
+                    # match ended; search again one character on.
+                    if a >= line_end:
+                        break
+                    k, prev_end = _next_char(p, a, line_end), -1
+                    continue
                 self.subs.push_back(a - line_start)
                 self.subs.push_back(b - line_start)
                 hit.sub_count += 1
+                prev_end = b if b > a else -1
                 k = b if b > a else _next_char(p, b, line_end)
             self.hits.push_back(hit)
             count += 1

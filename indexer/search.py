@@ -35,6 +35,7 @@ from indexer.regex.syntax import (
     Group,
     Literal,
     Node,
+    Repeat,
     parse,
 )
 from indexer.regex.translate import (
@@ -264,6 +265,12 @@ def compile_search(options: SearchOptions) -> CompiledSearch:
                                "line by line)", pattern, parsed.literal_newline_at)
         nodes.append(parsed.node)
     node = nodes[0] if len(nodes) == 1 else Alternate(tuple(nodes))
+    weight = _repetition_weight(node)
+    heavy = weight >= HEAVY_REPETITION
+    if weight > HEAVY_MAX_MEM // 32:  # every repeated character costs an instruction or more
+        raise PatternError(f"the compiled pattern exceeds the size limit of "
+                           f"{HEAVY_MAX_MEM // 32:,} RE2 instructions (its repetitions alone "
+                           f"make {weight:,})", options.patterns[0], 0)
     back_source = None
     try:
         if options.whole_word:
@@ -285,13 +292,19 @@ def compile_search(options: SearchOptions) -> CompiledSearch:
         raise PatternError(exc.reason, options.patterns[0], 0) from None
     re2_options = re2.Options()
     re2_options.never_nl = True  # lines are searched one by one, as in ripgrep
-    re2_options.max_mem = 256 << 20
+    # Large counted repetitions (`\p{Lu}{1000}`, `(x{50}){40}`) compile to large programs,
+    # at ~0.3 µs an instruction: such patterns get a program limit instead of the room for
+    # RE2's DFA that the others get (RE2 allows max_mem / 32 instructions).
+    re2_options.max_mem = HEAVY_MAX_MEM if heavy else 256 << 20
     re2_options.log_errors = False
     try:
         regex = re2.compile(source.encode(), re2_options)
         back = None if back_source is None else re2.compile(back_source.encode(), re2_options)
     except re2.error as exc:
         shown = options.patterns[0]
+        if heavy and "too large" in str(exc):
+            raise PatternError(f"the compiled pattern exceeds the size limit of "
+                               f"{HEAVY_MAX_MEM // 32:,} RE2 instructions", shown, 0) from None
         raise PatternError(f"RE2 cannot run this pattern: {exc}", shown, 0) from None
     literal = None
     if not fold and (group == 0 or options.whole_word):
@@ -304,6 +317,29 @@ def compile_search(options: SearchOptions) -> CompiledSearch:
                           _anchored_literal(node) if group == 0 and not fold else None,
                           byte_window(node) if not fold and literal is None else None,
                           back)
+
+
+HEAVY_REPETITION = 100  # counted repetitions whose nested counts multiply to this or more
+HEAVY_MAX_MEM = 32 << 20  # RE2's max_mem for them: at most 1,048,576 instructions
+
+
+def _repetition_weight(root: Node) -> int:
+    """The largest product of nested repetition counts in `root` (`x{n,m}` counts m, or n
+    when unbounded; `*`, `+`, `?` count 1)."""
+    heaviest = 1
+    stack: list[tuple[Node, int]] = [(root, 1)]
+    while stack:
+        node, weight = stack.pop()
+        if isinstance(node, Repeat):
+            count = node.min if node.max is None else node.max
+            weight *= max(1, count)
+            heaviest = max(heaviest, weight)
+            stack.append((node.node, weight))
+        elif isinstance(node, Group):
+            stack.append((node.node, weight))
+        elif isinstance(node, Concat | Alternate):
+            stack.extend((child, weight) for child in node.nodes)
+    return heaviest
 
 
 @dataclass(frozen=True)
@@ -980,13 +1016,22 @@ def scan_bytes(data: bytes | memoryview, pos: int, compiled: CompiledSearch,
         counted_to = line_start
         subs = [(ms - line_start, me - line_start)]
         p = me if me > ms else _next_char(data, me, line_end)
+        prev_end = me if me > ms else -1
         # further matches on the same line (none starts at its end unless it can be empty)
         while p < line_end or (p == line_end and can_be_empty):
             more = find(data, p, line_end) if back is None else find_back(data, p, line_start,
                                                                           line_end)
             if more is None:
                 break
+            if more[0] == more[1] == prev_end:
+                # As rg (Rust's regex iterator): no empty match right where the last match
+                # ended; search again one character on.
+                if prev_end >= line_end:
+                    break
+                p, prev_end = _next_char(data, prev_end, line_end), -1
+                continue
             subs.append((more[0] - line_start, more[1] - line_start))
+            prev_end = more[1] if more[1] > more[0] else -1
             p = more[1] if more[1] > more[0] else _next_char(data, more[1], line_end)
         found.append((line_number, line_start, line_end, subs))
         if (max_count is not None and len(found) >= max_count) or line_end >= end:
@@ -1037,11 +1082,9 @@ def _lines(data: bytes | memoryview, found: list[tuple[int, int, int, list[tuple
 
 
 def _next_char(data: bytes, pos: int, limit: int) -> int:
-    """The position after an empty match: one character on (past UTF-8 continuation bytes)."""
-    pos += 1
-    while pos < limit and (data[pos] & 0xC0) == 0x80:
-        pos += 1
-    return pos
+    """The position after an empty match: one byte on, as rg steps (it reports empty
+    matches inside a multi-byte character: `a*` on `éa` gives columns 0, 1 and 2)."""
+    return pos + 1
 
 
 def _with_context(data: bytes | memoryview,

@@ -9,6 +9,7 @@ milliseconds, cached per name), so the ranges are exactly what RE2 would match.
 
 from __future__ import annotations
 
+import bisect
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -108,8 +109,10 @@ def set_operation(operator: str, a: Ranges, b: Ranges) -> Ranges:
     return normalize(intersect(a, complement(b)) + intersect(b, complement(a)))
 
 
-def class_ranges(items: list[ClassItem] | tuple[ClassItem, ...], negated: bool) -> Ranges:
-    """The code points a class of `items` matches (negated if asked), as ranges."""
+def class_ranges(items: list[ClassItem] | tuple[ClassItem, ...], negated: bool,
+                 folded: bool = False) -> Ranges:
+    """The code points a class of `items` matches (case-folded first if asked, as rg folds
+    every operand of a set operation; then negated if asked), as ranges."""
     out: Ranges = []
     for item in items:
         if item.named is None:
@@ -117,5 +120,53 @@ def class_ranges(items: list[ClassItem] | tuple[ClassItem, ...], negated: bool) 
             continue
         ranges = list(named_ranges(item.named))
         out += complement(ranges) if item.negated_named else ranges
-    out = normalize(out)
+    out = fold(out) if folded else normalize(out)
     return complement(out) if negated else out
+
+
+# Ranges holding every cased character (as in plan.py), for case folding.
+_CASED_RANGES = [(0x0041, 0x2C00), (0x2C00, 0x2E00), (0xA640, 0xAC00), (0xFB00, 0xFF80),
+                 (0x10400, 0x10600), (0x10C80, 0x10D00), (0x118A0, 0x11900),
+                 (0x16E40, 0x16EA0), (0x1E900, 0x1E960)]
+
+
+@cache
+def _fold_orbits() -> tuple[list[int], dict[int, tuple[int, ...]]]:
+    """Sorted cased code points, and each one's simple case-folding orbit (the characters
+    RE2's and rg's `(?i)` treat as equal to it), from RE2 itself."""
+    options = re2.Options()
+    options.log_errors = False
+    options.case_sensitive = False
+    groups: dict[str, set[int]] = {}
+    for lo, hi in _CASED_RANGES:
+        for cp in range(lo, hi):
+            c = chr(cp)
+            if c.lower() != c or c.upper() != c or c.casefold() != c:
+                f = c.casefold()
+                key = f if len(f) == 1 else c.lower()
+                groups.setdefault(key, set()).add(cp)
+    orbits: dict[int, tuple[int, ...]] = {}
+    for key, members in groups.items():
+        if len(key) == 1:
+            members.add(ord(key))
+        for cp in list(members):
+            for c in (chr(cp).lower(), chr(cp).upper()):
+                if len(c) == 1:
+                    members.add(ord(c))
+        # keep only what RE2's simple folding agrees with
+        probe = re2.compile(re2.escape(chr(min(members))), options)
+        kept = tuple(sorted(m for m in members if probe.fullmatch(chr(m))))
+        for cp in kept:
+            orbits[cp] = kept
+    return sorted(orbits), orbits
+
+
+def fold(ranges: Ranges) -> Ranges:
+    """`ranges` closed under simple case folding (what `(?i)` makes of a class)."""
+    cased, orbits = _fold_orbits()
+    out = list(ranges)
+    for lo, hi in ranges:
+        start = bisect.bisect_left(cased, lo)
+        end = bisect.bisect_right(cased, hi)
+        out += [(m, m) for cp in cased[start:end] for m in orbits[cp]]
+    return normalize(out)

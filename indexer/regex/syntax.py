@@ -561,13 +561,13 @@ class _Parser:
                         raise self.error("invalid character class name", self.i)
                 nested_negated, nested, _, nested_depth = self._class_body()
                 inner_depth = max(inner_depth, nested_depth)
-                ranges = class_ranges(nested, nested_negated)
+                ranges = class_ranges(nested, nested_negated, self.flags.fold)
                 items.extend(ClassItem(lo, hi) for lo, hi in ranges)
                 complex_ = True
                 continue
             if self.p.startswith(("&&", "--", "~~"), self.i):
                 # rg's set operations, left to right: the union so far, then the operator
-                ranges = class_ranges(items, False)
+                ranges = class_ranges(items, False, self.flags.fold)
                 result = ranges if operator is None else set_operation(operator, result, ranges)
                 operator = self.p[self.i:self.i + 2]
                 self.i += 2
@@ -605,7 +605,7 @@ class _Parser:
         depth = 1 + inner_depth
         if not complex_:
             return negated, items, False, depth
-        ranges = class_ranges(items, False)
+        ranges = class_ranges(items, False, self.flags.fold)
         if operator is not None:
             ranges = set_operation(operator, result, ranges)
             depth += 1

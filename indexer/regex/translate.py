@@ -53,6 +53,8 @@ def _class_item(item: ClassItem) -> str:
 
 
 def _class(node: CharClass) -> str:
+    if not node.items:  # a set operation left nothing (`[a&&b]`)
+        return "[\\x00-\\x{10FFFF}]" if node.negated else NEVER
     body = "".join(_class_item(item) for item in node.items)
     text = f"[{'^' if node.negated else ''}{body}]"
     return f"(?i:{text})" if node.fold else text
