@@ -682,6 +682,13 @@ cdef class RegexLines:
                 hit.sub_count += 1
                 prev_end = b if b > a else -1
                 k = b if b > a else _next_char(p, b, line_end)
+            if (line_end == end and hit.sub_count > 1 and self.subs.back() == end - line_start
+                    and self.subs[self.subs.size() - 2] == end - line_start):
+                # rg reports no empty match at the end of a file without a final newline (a
+                # line with nothing else keeps it: a matching line holds a submatch here)
+                self.subs.pop_back()
+                self.subs.pop_back()
+                hit.sub_count -= 1
             self.hits.push_back(hit)
             count += 1
             if (max_count >= 0 and count >= max_count) or line_end >= end:

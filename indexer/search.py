@@ -1033,6 +1033,10 @@ def scan_bytes(data: bytes | memoryview, pos: int, compiled: CompiledSearch,
             subs.append((more[0] - line_start, more[1] - line_start))
             prev_end = more[1] if more[1] > more[0] else -1
             p = more[1] if more[1] > more[0] else _next_char(data, more[1], line_end)
+        if line_end == end and len(subs) > 1 and subs[-1][0] == subs[-1][1] == end - line_start:
+            # rg reports no empty match at the end of a file without a final newline (a line
+            # with nothing else keeps it: a matching line holds a submatch here)
+            subs.pop()
         found.append((line_number, line_start, line_end, subs))
         if (max_count is not None and len(found) >= max_count) or line_end >= end:
             break

@@ -8,6 +8,7 @@ are kept out of every match by RE2's `never_nl` option, as ripgrep searches line
 from __future__ import annotations
 
 from indexer.errors import PatternError
+from indexer.regex.classes import class_ranges, intersect, named_ranges
 from indexer.regex.syntax import (
     MAX_REPEAT,
     WORD_CLASS,
@@ -234,8 +235,11 @@ def _edge_is_word(node: Node, first: bool) -> bool:
     if isinstance(node, Literal):
         return node.char.isalnum() or node.char == "_"
     if isinstance(node, CharClass):
-        return (not node.negated and len(node.items) == 1
-                and node.items[0].named == WORD_CLASS and not node.items[0].negated_named)
+        if (not node.negated and len(node.items) == 1
+                and node.items[0].named == WORD_CLASS and not node.items[0].negated_named):
+            return True
+        ranges = class_ranges(node.items, node.negated, node.fold)
+        return bool(ranges) and intersect(ranges, list(named_ranges(WORD_CLASS))) == ranges
     if isinstance(node, Group):
         return _edge_is_word(node.node, first)
     if isinstance(node, Repeat):
@@ -245,6 +249,59 @@ def _edge_is_word(node: Node, first: bool) -> bool:
     if isinstance(node, Alternate):
         return all(_edge_is_word(n, first) for n in node.nodes)
     return False
+
+
+def _can_be_empty(node: Node) -> bool:
+    if isinstance(node, Literal | CharClass | AnyChar):
+        return False
+    if isinstance(node, Group):
+        return _can_be_empty(node.node)
+    if isinstance(node, Repeat):
+        return node.min == 0 or _can_be_empty(node.node)
+    if isinstance(node, Concat):
+        return all(_can_be_empty(n) for n in node.nodes)
+    if isinstance(node, Alternate):
+        return any(_can_be_empty(n) for n in node.nodes)
+    return True  # assertions, the empty pattern
+
+
+def _word_only(node: Node, first: bool) -> Node | None:
+    """`node` with its first (last) character restricted to word characters, so that RE2 can
+    check what `\\b{start}` (`\\b{end}`) asks of the character inside a match; None where that
+    cannot be spelled (an edge that may be empty or an assertion)."""
+    if isinstance(node, Literal):
+        return node if _edge_is_word(node, first) else CharClass((), False, False)
+    if isinstance(node, CharClass | AnyChar):
+        word = named_ranges(WORD_CLASS)
+        if isinstance(node, AnyChar):
+            ranges = list(word)
+        else:
+            ranges = intersect(class_ranges(node.items, node.negated, node.fold), list(word))
+        fold = isinstance(node, CharClass) and node.fold
+        return CharClass(tuple(ClassItem(lo, hi) for lo, hi in ranges), False, fold)
+    if isinstance(node, Group):
+        inner = _word_only(node.node, first)
+        return None if inner is None else Group(inner, node.capture, node.name)
+    if isinstance(node, Alternate):
+        branches = [_word_only(n, first) for n in node.nodes]
+        return None if any(b is None for b in branches) else Alternate(tuple(branches))
+    if isinstance(node, Concat) and node.nodes:
+        edge = node.nodes[0] if first else node.nodes[-1]
+        if _can_be_empty(edge):
+            return None
+        restricted = _word_only(edge, first)
+        if restricted is None:
+            return None
+        rest = node.nodes[1:] if first else node.nodes[:-1]
+        return Concat((restricted, *rest) if first else (*rest, restricted))
+    if isinstance(node, Repeat) and node.min >= 1 and not _can_be_empty(node.node):
+        one = _word_only(node.node, first)
+        if one is None:
+            return None
+        more = Repeat(node.node, node.min - 1, None if node.max is None else node.max - 1,
+                      node.greedy)
+        return Concat((one, more) if first else (more, one))
+    return None
 
 
 _LEADING = ("\\b{start}", "\\b{start-half}")
@@ -271,16 +328,18 @@ def edge_word_boundaries(node: Node) -> tuple[Node, bool, bool]:
                                        and _edge_is_word(nodes[1], True))):
         nodes.pop(0)
         lead = True
-        if first.kind == "\\b{start}" and not (nodes and _edge_is_word(nodes[0], True)):
-            nodes.insert(0, Assertion("\\b"))
     last = nodes[-1] if nodes else None
     if isinstance(last, Assertion) and (
             last.kind in _TRAILING or (last.kind == "\\b" and len(nodes) > 1
                                        and _edge_is_word(nodes[-2], False))):
         nodes.pop()
         trail = True
-        if last.kind == "\\b{end}" and not (nodes and _edge_is_word(nodes[-1], False)):
-            nodes.append(Assertion("\\b"))
+    if lead and first.kind == "\\b{start}" and not (nodes and _edge_is_word(nodes[0], True)):
+        rest = _word_only(Concat(tuple(nodes)), True) if nodes else None
+        nodes = [Assertion("\\b"), *nodes] if rest is None else [rest]
+    if trail and last.kind == "\\b{end}" and not (nodes and _edge_is_word(nodes[-1], False)):
+        rest = _word_only(Concat(tuple(nodes)), False) if nodes else None
+        nodes = [*nodes, Assertion("\\b")] if rest is None else [rest]
     if not (lead or trail):
         return node, False, False
     inner = Empty() if not nodes else nodes[0] if len(nodes) == 1 else Concat(tuple(nodes))
