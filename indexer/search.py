@@ -283,7 +283,7 @@ def compile_search(options: SearchOptions) -> CompiledSearch:
             if lead or trail:
                 inner_source = to_re2(inner)
                 source, group = bounded(inner_source, lead, trail), 1
-                back_source = bounded_back(inner_source, trail) if lead else None
+                back_source = bounded_back(inner_source, trail, lead) if lead else None
             else:
                 source, group = to_re2(node), 0
     except PatternError as exc:  # raised by the translator, which has no pattern text

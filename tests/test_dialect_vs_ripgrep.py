@@ -22,6 +22,7 @@ TEXT = (
     "ab\n"
     "café naïve über\n"
     "α-β γ.δ\n"
+    "Ελληνικά σίσυφος\n"
     "a1 b22 c333\n"
 )
 
@@ -73,6 +74,9 @@ def _ours(ws: Workspace, pattern: str, flags: list[str]) -> set:
     (r"o\>", []),
     (r"\<[a-z]+\>", []),
     (r"\b{start}foo\b{end}", []),
+    (r"\<", []),  # alone: next to non-ASCII words too (RE2's \b is ASCII)
+    (r"\>", []),
+    (r"\<.", []),
     # \z at each line's end; class set operations; negated POSIX; stacked and large counts
     (r"\w\z", []),
     (r"[a-z&&[^aeiou]]+", []),

@@ -308,7 +308,7 @@ _LEADING = ("\\b{start}", "\\b{start-half}")
 _TRAILING = ("\\b{end}", "\\b{end-half}")
 
 
-def edge_word_boundaries(node: Node) -> tuple[Node, bool, bool]:
+def edge_word_boundaries(node: Node) -> tuple[Node, bool | str, bool | str]:
     """Take word boundaries off the ends of a pattern where they can be spelled with Unicode
     word classes, by consuming the character beside the match (`bounded`).
 
@@ -318,7 +318,8 @@ def edge_word_boundaries(node: Node) -> tuple[Node, bool, bool]:
     side, which RE2 can express; `\\b` next to a word character, and `\\b{start}` before one,
     mean just that. `\\b{start}` before what may not be a word character keeps RE2's `\\b`
     (after a non-word character it holds before an ASCII word character). Likewise at the
-    end. Returns the inner node and whether a leading and a trailing boundary were taken off.
+    end. Returns the inner node and whether a leading and a trailing boundary were taken off
+    (True: a non-word character or the line's edge; "word": a word character).
     """
     nodes = list(node.nodes) if isinstance(node, Concat) else [node]
     lead = trail = False
@@ -334,26 +335,46 @@ def edge_word_boundaries(node: Node) -> tuple[Node, bool, bool]:
                                        and _edge_is_word(nodes[-2], False))):
         nodes.pop()
         trail = True
+    never = CharClass((), False, False)
     if lead and first.kind == "\\b{start}" and not (nodes and _edge_is_word(nodes[0], True)):
         rest = _word_only(Concat(tuple(nodes)), True) if nodes else None
-        nodes = [Assertion("\\b"), *nodes] if rest is None else [rest]
-    if trail and last.kind == "\\b{end}" and not (nodes and _edge_is_word(nodes[-1], False)):
+        if rest is not None:
+            nodes = [rest]
+        elif not nodes:  # `\<` alone: a word character follows, consumed, not reported
+            nodes, trail = ([never], trail) if trail else ([], "word")
+        else:
+            nodes = [Assertion("\\b"), *nodes]
+    if trail is True and last.kind == "\\b{end}" and not (
+            nodes and _edge_is_word(nodes[-1], False)):
         rest = _word_only(Concat(tuple(nodes)), False) if nodes else None
-        nodes = [*nodes, Assertion("\\b")] if rest is None else [rest]
+        if rest is not None:
+            nodes = [rest]
+        elif not nodes:  # `\>` alone: a word character before, consumed, not reported
+            nodes, lead = ([never], lead) if lead else ([], "word")
+        else:
+            nodes = [*nodes, Assertion("\\b")]
     if not (lead or trail):
         return node, False, False
     inner = Empty() if not nodes else nodes[0] if len(nodes) == 1 else Concat(tuple(nodes))
     return inner, lead, trail
 
 
-def bounded(re2_source: str, lead: bool, trail: bool) -> str:
+def _side(kind: bool | str) -> str:
+    """What a boundary consumes beside the match: a non-word character (or the line's edge),
+    or a word character."""
+    return f"[{WORD_CLASS}]" if kind == "word" else ""
+
+
+def bounded(re2_source: str, lead: bool | str, trail: bool | str) -> str:
     """Group 1 is the match; the bounding characters are consumed, not reported."""
-    return ((f"(?:(?m:^)|{NON_WORD})" if lead else "") + f"({re2_source})"
-            + (f"(?:(?m:$)|{NON_WORD})" if trail else ""))
+    before = _side(lead) or (f"(?:(?m:^)|{NON_WORD})" if lead else "")
+    after = _side(trail) or (f"(?:(?m:$)|{NON_WORD})" if trail else "")
+    return f"{before}({re2_source}){after}"
 
 
-def bounded_back(re2_source: str, trail: bool) -> str:
+def bounded_back(re2_source: str, trail: bool | str, lead: bool | str = True) -> str:
     """`bounded` with a leading boundary, for the next match on a line: searched from the
     character before the last match's end, which it consumes as the boundary (a non-word
     character: the line's start is behind). See `RegexLines` in indexer/_linescan.pyx."""
-    return f"{NON_WORD}({re2_source})" + (f"(?:(?m:$)|{NON_WORD})" if trail else "")
+    after = _side(trail) or (f"(?:(?m:$)|{NON_WORD})" if trail else "")
+    return f"{_side(lead) or NON_WORD}({re2_source}){after}"
