@@ -267,10 +267,10 @@ def compile_search(options: SearchOptions) -> CompiledSearch:
     node = nodes[0] if len(nodes) == 1 else Alternate(tuple(nodes))
     weight = _repetition_weight(node)
     heavy = weight >= HEAVY_REPETITION
-    if weight > HEAVY_MAX_MEM // 32:  # every repeated character costs an instruction or more
-        raise PatternError(f"the compiled pattern exceeds the size limit of "
-                           f"{HEAVY_MAX_MEM // 32:,} RE2 instructions (its repetitions alone "
-                           f"make {weight:,})", options.patterns[0], 0)
+    if weight > HEAVY_PROGRAM:  # every repeated character costs an instruction or more
+        raise PatternError(f"the compiled pattern exceeds the limit of {HEAVY_PROGRAM:,} RE2 "
+                           f"instructions for patterns with large repetition counts (its "
+                           f"repetitions alone make {weight:,})", options.patterns[0], 0)
     back_source = None
     try:
         if options.whole_word:
@@ -293,18 +293,31 @@ def compile_search(options: SearchOptions) -> CompiledSearch:
     re2_options = re2.Options()
     re2_options.never_nl = True  # lines are searched one by one, as in ripgrep
     # Large counted repetitions (`\p{Lu}{1000}`, `(x{50}){40}`) compile to large programs,
-    # at ~0.3 µs an instruction: such patterns get a program limit instead of the room for
-    # RE2's DFA that the others get (RE2 allows max_mem / 32 instructions).
+    # at ~0.3 µs an instruction, which RE2's DFA has no room for: such patterns are compiled
+    # first under a small max_mem (RE2 gives up early) and refused past HEAVY_PROGRAM.
     re2_options.max_mem = HEAVY_MAX_MEM if heavy else 256 << 20
     re2_options.log_errors = False
     try:
         regex = re2.compile(source.encode(), re2_options)
+        if heavy:
+            # A large program leaves RE2's DFA no room, and its NFA then takes time in
+            # proportion to program size times text (seconds a line): refused past
+            # HEAVY_PROGRAM; under it, compiled again with the usual room for the DFA.
+            size = regex._regexp.ProgramSize()
+            if size > HEAVY_PROGRAM:
+                raise PatternError(
+                    f"the compiled pattern has {size:,} RE2 instructions, over the limit of "
+                    f"{HEAVY_PROGRAM:,} for patterns with large repetition counts",
+                    options.patterns[0], 0)
+            re2_options.max_mem = 256 << 20
+            regex = re2.compile(source.encode(), re2_options)
         back = None if back_source is None else re2.compile(back_source.encode(), re2_options)
     except re2.error as exc:
         shown = options.patterns[0]
         if heavy and "too large" in str(exc):
-            raise PatternError(f"the compiled pattern exceeds the size limit of "
-                               f"{HEAVY_MAX_MEM // 32:,} RE2 instructions", shown, 0) from None
+            raise PatternError(f"the compiled pattern exceeds the limit of {HEAVY_PROGRAM:,} "
+                               "RE2 instructions for patterns with large repetition counts",
+                               shown, 0) from None
         raise PatternError(f"RE2 cannot run this pattern: {exc}", shown, 0) from None
     literal = None
     if not fold and (group == 0 or options.whole_word):
@@ -320,7 +333,8 @@ def compile_search(options: SearchOptions) -> CompiledSearch:
 
 
 HEAVY_REPETITION = 100  # counted repetitions whose nested counts multiply to this or more
-HEAVY_MAX_MEM = 32 << 20  # RE2's max_mem for them: at most 1,048,576 instructions
+HEAVY_PROGRAM = 50_000  # instructions: over this, RE2's DFA thrashes and its NFA crawls
+HEAVY_MAX_MEM = 2 << 20  # RE2's max_mem to compile them: it gives up past ~65k instructions
 
 
 def _repetition_weight(root: Node) -> int:

@@ -4,6 +4,7 @@ patterns in rg's dialect give no crash, no hang and no result different from rg'
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ def _probe():  # noqa: ANN202 - the probe module
     spec = importlib.util.spec_from_file_location("regex_fuzz", PROBE)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
