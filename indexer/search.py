@@ -61,6 +61,12 @@ except ImportError:  # pragma: no cover - exercised by tests that hide it
     RE2_FROM_C_UNAVAILABLE: str | None = "the compiled scanner is not built"
 else:
     RE2_FROM_C_UNAVAILABLE = _bind_re2(re2._re2)
+    try:  # a build from before RegexLines took `back` (issue 23) would fail on every search
+        _RegexLines(re2.compile(b"x")._regexp, 0, False, None, None, tuple, None)
+    except TypeError:  # pragma: no cover - a stale build
+        _RegexLines = None
+        RE2_FROM_C_UNAVAILABLE = ("the compiled scanner is out of date: run "
+                                  "`python setup.py build_ext --inplace`")
 
 SCAN_SHARE = 0.3  # above this share of the snapshot's bytes, scan packs instead of blobs
 SCAN_THREADS = max(1, min(4, os.cpu_count() or 1))
