@@ -31,6 +31,7 @@ from indexer.regex.syntax import (
     MAX_PATTERN_CHARS,
     Alternate,
     Assertion,
+    CharClass,
     Concat,
     Group,
     Literal,
@@ -280,8 +281,12 @@ def compile_search(options: SearchOptions) -> CompiledSearch:
     back_source = None
     try:
         if options.whole_word:
-            # -w's own boundaries hold what boundaries at the pattern's edges ask for
-            inner_source = to_re2(edge_word_boundaries(node)[0])
+            # -w's own boundaries hold what boundaries at the pattern's edges ask for, unless
+            # one asks for a word character beside the match (`-w '\<'`): then never
+            inner, lead, trail = edge_word_boundaries(node)
+            if "word" in (lead, trail):
+                inner = CharClass((), False, False)
+            inner_source = to_re2(inner)
             source, group = whole_word(inner_source), 1
             back_source = bounded_back(inner_source, True)
         else:

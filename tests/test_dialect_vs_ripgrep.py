@@ -87,6 +87,11 @@ def _ours(ws: Workspace, pattern: str, flags: list[str]) -> set:
     (r"\<", []),  # alone: next to non-ASCII words too (RE2's \b is ASCII)
     (r"\>", []),
     (r"\<.", []),
+    (r"\<", ["-w"]),  # -w needs a non-word character after, \< a word one: never
+    (r"\b{start}", ["-w"]),
+    # (?i) folds Unicode classes: \p{Lu} matches lower-case letters
+    (r"(?i)\p{Lu}+", []),
+    (r"σ\p{Lu}", ["-i"]),
     # \z at each line's end; class set operations; negated POSIX; stacked and large counts
     (r"\w\z", []),
     (r"[a-z&&[^aeiou]]+", []),

@@ -426,7 +426,8 @@ class _Parser:
             return CharClass((ClassItem(named=PERL_CLASSES[c.lower()]),), c.isupper(), False)
         if c in ("p", "P"):
             item = self.parse_unicode_class(start)
-            return CharClass((item,), c == "P", False)
+            # (?i) folds Unicode classes too: `(?i)\p{Lu}` matches lower-case letters
+            return CharClass((item,), c == "P", self.flags.fold)
         cp = self.parse_escaped_codepoint(c, start)
         return self.literal(chr(cp), start)
 
