@@ -98,6 +98,7 @@ def _ours(ws: Workspace, pattern: str, flags: list[str]) -> set:
     (r"[\w--\d]+", []),
     (r"[a-f~~c-h]", []),
     (r"[[:^alpha:]]", []),
+    ("[[:foo:]]", []),  # not a POSIX name: a nested class of ':', 'f', 'o' (was refused)
     (r"[^\W\d]+", []),
     ("a**", []),
     # empty matches: one byte on (inside é too), none where the last match ended, none at the

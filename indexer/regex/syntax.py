@@ -558,8 +558,6 @@ class _Parser:
                         items.append(ClassItem(named=f"[:{name.removeprefix('^')}:]",
                                                negated_named=neg))
                         continue
-                    if end > 0 and name.replace("^", "").isalpha():
-                        raise self.error("invalid character class name", self.i)
                 nested_negated, nested, _, nested_depth = self._class_body()
                 inner_depth = max(inner_depth, nested_depth)
                 ranges = class_ranges(nested, nested_negated, self.flags.fold)
