@@ -433,11 +433,9 @@ cdef const void *_re2_pointer(object regexp) except? NULL:
 
 cdef inline Py_ssize_t _next_char(const unsigned char *p, Py_ssize_t pos,
                                   Py_ssize_t limit) noexcept nogil:
-    """The position after an empty match: one character on (past UTF-8 continuations)."""
-    pos += 1
-    while pos < limit and (p[pos] & 0xC0) == 0x80:
-        pos += 1
-    return pos
+    """The position after an empty match: one byte on, as rg steps (it reports empty
+    matches inside a multi-byte character: `a*` on `éa` gives columns 0, 1 and 2)."""
+    return pos + 1
 
 
 cdef struct Hit:
@@ -461,8 +459,9 @@ cdef class RegexLines:
     does for the Python loop; that one, `finder`, is used as it is for a case-folded
     literal). One object per job: the account is the job's.
     """
-    cdef object regexp, match, finder, line_type
+    cdef object regexp, match, finder, line_type, back, back_match
     cdef const void *re
+    cdef const void *back_re  # the pattern for further matches on a line (see `back`)
     cdef int group
     cdef bint can_be_empty, by_python
     cdef codeloupe_window window
@@ -479,12 +478,21 @@ cdef class RegexLines:
     cdef vector[Py_ssize_t] subs
 
     def __cinit__(self, object regexp, int group, bint can_be_empty, object window,
-                  object finder, object line_type):
+                  object finder, object line_type, object back=None):
+        # `back`: for a pattern whose leading boundary consumes the character before the
+        # match (`(?:^|\W)(...)`), the same pattern with the boundary as `\W` alone. Further
+        # matches on a line are searched with it from the character before the last match's
+        # end, so that a match right after another (`-w '[-.]'` on `..`) is found: the
+        # character before it is part of the last match, where the plain pattern would start.
         if not 0 <= group <= CODELOUPE_RE2_MAX_GROUP:
             raise ValueError(f"group {group} out of range")
         self.regexp, self.group, self.can_be_empty = regexp, group, can_be_empty
         self.match = regexp.Match
         self.re = _re2_pointer(regexp)
+        self.back = back
+        if back is not None:
+            self.back_match = back.Match
+            self.back_re = _re2_pointer(back) if self.re != NULL else NULL
         self.finder, self.by_python = finder, finder is not None
         self.line_type = line_type
         if window is not None and finder is None:
@@ -543,6 +551,24 @@ cdef class RegexLines:
             return codeloupe_re2_find(self.re, self.p, self.size, pos, end, self.group, ms, me)
         with gil:
             spans = self.match(_UNANCHORED, self.data, pos, end)
+            if spans[0][0] < 0 or spans[self.group][0] < 0:
+                return 0
+            ms[0], me[0] = spans[self.group]
+            return 1
+
+    cdef int find_next(self, Py_ssize_t line_start, Py_ssize_t k, Py_ssize_t end,
+                       Py_ssize_t *ms, Py_ssize_t *me) except -1 nogil:
+        """The next match on a line from `k` (past the last match), with `back` when set."""
+        cdef Py_ssize_t s = k - 1
+        if self.back is None or k <= line_start:
+            return self.find(k, end, ms, me)
+        while s > line_start and (self.p[s] & 0xC0) == 0x80:
+            s -= 1  # the start of the character before `k`
+        if self.back_re != NULL:
+            return codeloupe_re2_find(self.back_re, self.p, self.size, s, end, self.group,
+                                      ms, me)
+        with gil:
+            spans = self.back_match(_UNANCHORED, self.data, s, end)
             if spans[0][0] < 0 or spans[self.group][0] < 0:
                 return 0
             ms[0], me[0] = spans[self.group]
@@ -617,7 +643,7 @@ cdef class RegexLines:
         (at most `max_count`; -1: all); how many."""
         cdef const unsigned char *p = self.p
         cdef const unsigned char *q
-        cdef Py_ssize_t ms, me, a, b, k, line_start, line_end, count = 0
+        cdef Py_ssize_t ms, me, a, b, k, line_start, line_end, count = 0, prev_end
         cdef Py_ssize_t counted_to = base, line_number = 1
         cdef Hit hit
         # The empty string after a final newline is not a line (ripgrep never reports it).
@@ -639,14 +665,30 @@ cdef class RegexLines:
             self.subs.push_back(ms - line_start)
             self.subs.push_back(me - line_start)
             k = me if me > ms else _next_char(p, me, line_end)
+            prev_end = me if me > ms else -1
             # further matches on the same line (none starts at its end unless it can be empty)
             while k < line_end or (k == line_end and self.can_be_empty):
-                if not self.find(k, line_end, &a, &b):
+                if not self.find_next(line_start, k, line_end, &a, &b):
                     break
+                if a == b and a == prev_end:
+                    # As rg (Rust's regex iterator): no empty match right where the last
+                    # match ended; search again one character on.
+                    if a >= line_end:
+                        break
+                    k, prev_end = _next_char(p, a, line_end), -1
+                    continue
                 self.subs.push_back(a - line_start)
                 self.subs.push_back(b - line_start)
                 hit.sub_count += 1
+                prev_end = b if b > a else -1
                 k = b if b > a else _next_char(p, b, line_end)
+            if (line_end == end and hit.sub_count > 1 and self.subs.back() == end - line_start
+                    and self.subs[self.subs.size() - 2] == end - line_start):
+                # rg reports no empty match at the end of a file without a final newline (a
+                # line with nothing else keeps it: a matching line holds a submatch here)
+                self.subs.pop_back()
+                self.subs.pop_back()
+                hit.sub_count -= 1
             self.hits.push_back(hit)
             count += 1
             if (max_count >= 0 and count >= max_count) or line_end >= end:

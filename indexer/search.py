@@ -32,13 +32,21 @@ from indexer.regex.syntax import (
     MAX_PATTERN_CHARS,
     Alternate,
     Assertion,
+    CharClass,
     Concat,
     Group,
     Literal,
     Node,
+    Repeat,
     parse,
 )
-from indexer.regex.translate import bounded, edge_word_boundaries, to_re2, whole_word
+from indexer.regex.translate import (
+    bounded,
+    bounded_back,
+    edge_word_boundaries,
+    to_re2,
+    whole_word,
+)
 from indexer.regex.window import ByteWindow, byte_window
 from indexer.scope import FileScope
 from indexer.store.content import BlobKind
@@ -56,6 +64,12 @@ except ImportError:  # pragma: no cover - exercised by tests that hide it
     RE2_FROM_C_UNAVAILABLE: str | None = "the compiled scanner is not built"
 else:
     RE2_FROM_C_UNAVAILABLE = _bind_re2(re2._re2)
+    try:  # a build from before RegexLines took `back` (issue 23) would fail on every search
+        _RegexLines(re2.compile(b"x")._regexp, 0, False, None, None, tuple, None)
+    except TypeError:  # pragma: no cover - a stale build
+        _RegexLines = None
+        RE2_FROM_C_UNAVAILABLE = ("the compiled scanner is out of date: run "
+                                  "`python setup.py build_ext --inplace`")
 
 SCAN_SHARE = 0.3  # above this share of the snapshot's bytes, scan packs instead of blobs
 SCAN_THREADS = max(1, min(4, os.cpu_count() or 1))
@@ -111,6 +125,10 @@ class CompiledSearch:
     # candidate lines by it faster than RE2 alone (indexer/regex/window.py); case-sensitive
     # patterns only.
     window: ByteWindow | None = None
+    # For a pattern whose leading boundary consumes the character before a match: the next
+    # match on a line is searched with this from the character before the last one's end
+    # (`translate.bounded_back`), so that adjacent matches are found as rg finds them.
+    back: re2._Regexp | None = None
 
     def fresh_regexp(self):  # noqa: ANN201 - re2's compiled pattern type
         """Another RE2 object of the same pattern, with a DFA cache of its own (one per
@@ -258,20 +276,63 @@ def compile_search(options: SearchOptions) -> CompiledSearch:
                                "line by line)", pattern, parsed.literal_newline_at)
         nodes.append(parsed.node)
     node = nodes[0] if len(nodes) == 1 else Alternate(tuple(nodes))
-    if options.whole_word:
-        source, group = whole_word(to_re2(node)), 1
-    else:
-        inner, lead, trail = edge_word_boundaries(node)
-        source, group = (bounded(to_re2(inner), lead, trail), 1) if lead or trail else (
-            to_re2(node), 0)
+    weight = _repetition_weight(node)
+    heavy = weight >= HEAVY_REPETITION
+    if weight > HEAVY_PROGRAM:  # every repeated character costs an instruction or more
+        raise PatternError(f"the compiled pattern exceeds the limit of {HEAVY_PROGRAM:,} RE2 "
+                           f"instructions for patterns with large repetition counts (its "
+                           f"repetitions alone make {weight:,})", options.patterns[0], 0)
+    back_source = None
+    try:
+        if options.whole_word:
+            # -w's own boundaries hold what boundaries at the pattern's edges ask for, unless
+            # one asks for a word character beside the match (`-w '\<'`): then never
+            inner, lead, trail = edge_word_boundaries(node)
+            if "word" in (lead, trail):
+                inner = CharClass((), False, False)
+            inner_source = to_re2(inner)
+            source, group = whole_word(inner_source), 1
+            back_source = bounded_back(inner_source, True)
+        else:
+            inner, lead, trail = edge_word_boundaries(node)
+            if lead or trail:
+                inner_source = to_re2(inner)
+                source, group = bounded(inner_source, lead, trail), 1
+                back_source = bounded_back(inner_source, trail, lead) if lead else None
+            else:
+                source, group = to_re2(node), 0
+    except PatternError as exc:  # raised by the translator, which has no pattern text
+        if exc.pattern:
+            raise
+        raise PatternError(exc.reason, options.patterns[0], 0) from None
     re2_options = re2.Options()
     re2_options.never_nl = True  # lines are searched one by one, as in ripgrep
-    re2_options.max_mem = 256 << 20
+    # Large counted repetitions (`\p{Lu}{1000}`, `(x{50}){40}`) compile to large programs,
+    # at ~0.3 µs an instruction, which RE2's DFA has no room for: such patterns are compiled
+    # first under a small max_mem (RE2 gives up early) and refused past HEAVY_PROGRAM.
+    re2_options.max_mem = HEAVY_MAX_MEM if heavy else 256 << 20
     re2_options.log_errors = False
     try:
         regex = re2.compile(source.encode(), re2_options)
+        if heavy:
+            # A large program leaves RE2's DFA no room, and its NFA then takes time in
+            # proportion to program size times text (seconds a line): refused past
+            # HEAVY_PROGRAM; under it, compiled again with the usual room for the DFA.
+            size = regex._regexp.ProgramSize()
+            if size > HEAVY_PROGRAM:
+                raise PatternError(
+                    f"the compiled pattern has {size:,} RE2 instructions, over the limit of "
+                    f"{HEAVY_PROGRAM:,} for patterns with large repetition counts",
+                    options.patterns[0], 0)
+            re2_options.max_mem = 256 << 20
+            regex = re2.compile(source.encode(), re2_options)
+        back = None if back_source is None else re2.compile(back_source.encode(), re2_options)
     except re2.error as exc:
         shown = options.patterns[0]
+        if heavy and "too large" in str(exc):
+            raise PatternError(f"the compiled pattern exceeds the limit of {HEAVY_PROGRAM:,} "
+                               "RE2 instructions for patterns with large repetition counts",
+                               shown, 0) from None
         raise PatternError(f"RE2 cannot run this pattern: {exc}", shown, 0) from None
     literal = None
     if not fold and (group == 0 or options.whole_word):
@@ -282,7 +343,32 @@ def compile_search(options: SearchOptions) -> CompiledSearch:
                           literal is not None and options.whole_word,
                           _required(node, bare=group == 0),
                           _anchored_literal(node) if group == 0 and not fold else None,
-                          byte_window(node) if not fold and literal is None else None)
+                          byte_window(node) if not fold and literal is None else None,
+                          back)
+
+
+HEAVY_REPETITION = 100  # counted repetitions whose nested counts multiply to this or more
+HEAVY_PROGRAM = 50_000  # instructions: over this, RE2's DFA thrashes and its NFA crawls
+HEAVY_MAX_MEM = 2 << 20  # RE2's max_mem to compile them: it gives up past ~65k instructions
+
+
+def _repetition_weight(root: Node) -> int:
+    """The largest product of nested repetition counts in `root` (`x{n,m}` counts m, or n
+    when unbounded; `*`, `+`, `?` count 1)."""
+    heaviest = 1
+    stack: list[tuple[Node, int]] = [(root, 1)]
+    while stack:
+        node, weight = stack.pop()
+        if isinstance(node, Repeat):
+            count = node.min if node.max is None else node.max
+            weight *= max(1, count)
+            heaviest = max(heaviest, weight)
+            stack.append((node.node, weight))
+        elif isinstance(node, Group):
+            stack.append((node.node, weight))
+        elif isinstance(node, Concat | Alternate):
+            stack.extend((child, weight) for child in node.nodes)
+    return heaviest
 
 
 @dataclass(frozen=True)
@@ -1003,6 +1089,19 @@ def scan_bytes(data: bytes | memoryview, pos: int, compiled: CompiledSearch,
             data, pos, -1 if max_count is None else max_count)
     find = find or compiled.span_finder()
     can_be_empty = compiled.plan.can_be_empty
+    back = compiled.back
+    if back is not None:
+        back_match, group = back._regexp.Match, compiled.group
+
+        def find_back(data, p: int, line_start: int, line_end: int):  # noqa: ANN001, ANN202
+            s = p - 1  # from the character before `p`: see CompiledSearch.back
+            while s > line_start and (data[s] & 0xC0) == 0x80:
+                s -= 1
+            if p <= line_start:
+                return find(data, p, line_end)
+            spans = back_match(_UNANCHORED, data, s, line_end)
+            return None if spans[0][0] < 0 else spans[group]
+
     # The empty string after a final newline is not a line (ripgrep never reports it).
     last = end - 1 if end and data[end - 1] == 10 else end
     span = find(data, pos, end)
@@ -1018,13 +1117,27 @@ def scan_bytes(data: bytes | memoryview, pos: int, compiled: CompiledSearch,
         counted_to = line_start
         subs = [(ms - line_start, me - line_start)]
         p = me if me > ms else _next_char(data, me, line_end)
+        prev_end = me if me > ms else -1
         # further matches on the same line (none starts at its end unless it can be empty)
         while p < line_end or (p == line_end and can_be_empty):
-            more = find(data, p, line_end)
+            more = find(data, p, line_end) if back is None else find_back(data, p, line_start,
+                                                                          line_end)
             if more is None:
                 break
+            if more[0] == more[1] == prev_end:
+                # As rg (Rust's regex iterator): no empty match right where the last match
+                # ended; search again one character on.
+                if prev_end >= line_end:
+                    break
+                p, prev_end = _next_char(data, prev_end, line_end), -1
+                continue
             subs.append((more[0] - line_start, more[1] - line_start))
+            prev_end = more[1] if more[1] > more[0] else -1
             p = more[1] if more[1] > more[0] else _next_char(data, more[1], line_end)
+        if line_end == end and len(subs) > 1 and subs[-1][0] == subs[-1][1] == end - line_start:
+            # rg reports no empty match at the end of a file without a final newline (a line
+            # with nothing else keeps it: a matching line holds a submatch here)
+            subs.pop()
         found.append((line_number, line_start, line_end, subs))
         if (max_count is not None and len(found) >= max_count) or line_end >= end:
             break
@@ -1044,7 +1157,8 @@ def _regex_lines(compiled: CompiledSearch, regexp=None, finder=None):  # noqa: A
     else:
         finder = None
     return _RegexLines(compiled.regex._regexp if regexp is None else regexp, compiled.group,
-                       compiled.plan.can_be_empty, compiled.window, finder, Line)
+                       compiled.plan.can_be_empty, compiled.window, finder, Line,
+                       None if compiled.back is None else compiled.back._regexp)
 
 
 def _compiled_scanner(compiled: CompiledSearch, options: SearchOptions
@@ -1073,11 +1187,9 @@ def _lines(data: bytes | memoryview, found: list[tuple[int, int, int, list[tuple
 
 
 def _next_char(data: bytes, pos: int, limit: int) -> int:
-    """The position after an empty match: one character on (past UTF-8 continuation bytes)."""
-    pos += 1
-    while pos < limit and (data[pos] & 0xC0) == 0x80:
-        pos += 1
-    return pos
+    """The position after an empty match: one byte on, as rg steps (it reports empty
+    matches inside a multi-byte character: `a*` on `éa` gives columns 0, 1 and 2)."""
+    return pos + 1
 
 
 def _with_context(data: bytes | memoryview,

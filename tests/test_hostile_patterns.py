@@ -116,3 +116,18 @@ def test_huge_globs_are_refused_with_the_limit() -> None:
     with pytest.raises(PatternError, match="4,096"):
         bounded(lambda: GlobFilter(["{a,b}" * 30]))  # 2**30 globs if spelled out
     assert GlobFilter(["*.{py,pyi}", "!tests/**"])("src/a.pyi")
+
+
+@pytest.mark.parametrize("pattern", [
+    r"\p{Lu}{5000}", r"\w{1000}", "a{100000}",
+    # the fuzz probe's hang: its search crawled for over 10 s on one 26 kB line
+    r".\#(?s:(\S[9\w]βМ){1,1500}.)*(?:[[0]&&[b]](?x:ς)\+\]|\^([^0[:digit:]]f){2,3}|Σ)",
+])
+def test_huge_programs_are_refused_at_once(pattern: str) -> None:
+    with pytest.raises(PatternError, match="50,000 RE2 instructions"):
+        bounded(lambda: compile_search(SearchOptions(patterns=(pattern,))))
+
+
+def test_large_counts_that_stay_small_run() -> None:
+    for pattern in ("a{1500}", ".{0,1500}", "(?:a{100}){20}", "[a-z]{200}"):
+        assert bounded(lambda p=pattern: compile_search(SearchOptions(patterns=(p,))))

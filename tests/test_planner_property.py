@@ -8,9 +8,10 @@ long s that folds to 's') and generated documents go through the real planner an
 from __future__ import annotations
 
 import re2
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from indexer.errors import PatternError
 from indexer.regex.syntax import parse
 from indexer.search import SearchOptions, compile_search
 from indexer.store.trigram_index import TrigramIndex
@@ -20,6 +21,11 @@ ALPHABET = "abcAB_ ſé\n"
 atoms = st.one_of(
     st.sampled_from(list("abcABé_ ")),
     st.sampled_from(["[ab]", "[a-c]", "[^a]", ".", r"\w", r"\s", "[A-Z]", "ſ", "(?i:s)"]),
+    # translated features (issue 23): computed classes, boundaries, \A \z, long literal runs
+    st.sampled_from(["[a-c&&[^b]]", r"[\w--b]", "[a-b~~b-c]", "[a[B]]", r"[^\W\d]",
+                     "[[:^digit:]]", r"\<a", r"b\>", r"\b{start}a", r"a\b{end}", r"\Aa",
+                     r"b\z", "abcabcabcab", "(?i)abcABCabcs",
+                     "a{0,1001}", "[ab]{1001,}"]),  # counts over RE2's limit: spelled out
 )
 
 
@@ -32,13 +38,15 @@ def _pattern_strategy():
             inner.map(lambda s: f"(?:{s})*"),
             inner.map(lambda s: f"(?:{s})+"),
             inner.map(lambda s: f"(?:{s}){{2,3}}"),
+            inner.map(lambda s: f"(?:{s})*+"),  # stacked repetition
             inner.map(lambda s: f"({s})"),
         )
     return st.recursive(atoms, extend, max_leaves=8)
 
 
 patterns = st.tuples(
-    st.sampled_from(["", "^", r"\b"]), _pattern_strategy(), st.sampled_from(["", "$", r"\b"]),
+    st.sampled_from(["", "^", r"\b", r"\b{start-half}", r"\<"]), _pattern_strategy(),
+    st.sampled_from(["", "$", r"\b", r"\b{end-half}", r"\>"]),
 ).map(lambda t: t[0] + t[1] + t[2])
 documents = st.lists(st.text(alphabet=ALPHABET, max_size=40), min_size=1, max_size=8)
 
@@ -49,8 +57,13 @@ documents = st.lists(st.text(alphabet=ALPHABET, max_size=40), min_size=1, max_si
 def test_plan_never_misses_a_match(pattern: str, docs: list[str], case: str,
                                    whole_word: bool) -> None:
     parse(pattern)  # generated patterns are valid by construction
-    compiled = compile_search(SearchOptions(patterns=(pattern,), case=case,
-                                            whole_word=whole_word))
+    try:
+        compiled = compile_search(SearchOptions(patterns=(pattern,), case=case,
+                                                whole_word=whole_word))
+    except PatternError as exc:  # a boundary inside, between unknown neighbours: refused
+        assume("is supported at the start or end" not in exc.reason
+               and "size limit" not in exc.reason)
+        raise
     index = TrigramIndex(None)
     for blob_no, doc in enumerate(docs, start=1):
         index.add(blob_no, doc)

@@ -12,9 +12,11 @@ import sys
 from dataclasses import dataclass, field
 
 from indexer.errors import PatternError
+from indexer.regex.classes import class_ranges, set_operation
 
 MAX_CODEPOINT = 0x10FFFF
-MAX_REPEAT = 1000  # RE2's own limit on counted repetition
+MAX_REPEAT = 1000  # RE2's own limit on counted repetition (translate.py spells out more)
+MAX_COUNT = 2**32 - 1  # rg's: a count must fit 32 bits
 # Refused before any work: planning and compiling cost time in proportion to a pattern's size
 # (about 4 µs a character here), and a request must not stall the server. ripgrep's own limits
 # are on the compiled program (--regex-size-limit) and on nesting (250, its wrapping group
@@ -70,7 +72,9 @@ class AnyChar:
 
 @dataclass(frozen=True, slots=True)
 class Assertion:
-    kind: str  # "^", "$", "\\A", "\\z", "\\b", "\\B"
+    # "^", "$", "\\A", "\\z", "\\b", "\\B", "\\b{start}", "\\b{end}", "\\b{start-half}",
+    # "\\b{end-half}" (`\\<` and `\\>` are the first two)
+    kind: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +165,7 @@ class _Parser:
         self.captures = 0
         self.newline_at: int | None = None
         self.depth = 0  # open groups and classes
+        self.names: set[str] = set()  # capture group names so far
 
     # --- helpers ---
     def error(self, message: str, pos: int | None = None) -> PatternError:
@@ -237,46 +242,60 @@ class _Parser:
             if c in ("*", "+", "?"):
                 self.i += 1
                 lo, hi = {"*": (0, None), "+": (1, None), "?": (0, 1)}[c]
-            elif c == "{" and self._is_counted_repetition():
+            elif c == "{":  # in rg's dialect `{` after an expression always counts
                 lo, hi = self._parse_counted()
             else:
                 return atom
-            if isinstance(atom, Assertion | Empty):
+            if isinstance(atom, Empty):
                 raise self.error("repetition operator missing expression", start)
-            if isinstance(atom, Repeat) and c != "?":
-                raise self.error("nested repetition is not allowed here; wrap it in a group", start)
             greedy = True
             if self.peek() == "?":
                 self.i += 1
                 greedy = False
             if self.flags.swap_greed:
                 greedy = not greedy
+            if isinstance(atom, Repeat):
+                # Stacked repetition (`a**`, `x{2}{3}`): rg repeats the repetition.
+                atom = Group(atom, False)
             atom = Repeat(atom, lo, hi, greedy)
 
-    def _is_counted_repetition(self) -> bool:
-        j = self.i + 1
-        while j < len(self.p) and (self.p[j].isdigit() or self.p[j] in ", "):
-            j += 1
-        return j < len(self.p) and self.p[j] == "}" and any(ch.isdigit() for ch in self.p[self.i:j])
+    def _decimal(self) -> int | None:
+        """A decimal number at the position (spaces around it skipped, as rg does), or None."""
+        while self.peek() == " " or (self.flags.verbose and (self.peek() or "x").isspace()):
+            self.i += 1
+        j = self.i
+        while self.i < len(self.p) and self.p[self.i] in "0123456789":
+            self.i += 1
+        digits = self.p[j:self.i]
+        while self.peek() == " " or (self.flags.verbose and (self.peek() or "x").isspace()):
+            self.i += 1
+        if not digits:
+            return None
+        value = int(digits)
+        if value > MAX_COUNT:
+            raise self.error("decimal literal invalid", j)
+        return value
 
     def _parse_counted(self) -> tuple[int, int | None]:
         start = self.i
-        end = self.p.index("}", self.i)
-        body = self.p[self.i + 1:end].replace(" ", "")
-        self.i = end + 1
-        try:
-            if "," not in body:
-                lo = hi = int(body)
-            else:
-                a, b = body.split(",", 1)
-                lo = int(a) if a else 0
-                hi = int(b) if b else None
-        except ValueError as exc:
-            raise self.error("invalid counted repetition", start) from exc
+        self.i += 1
+        lo = self._decimal()
+        if lo is None:
+            if self.eof():
+                raise self.error("unclosed counted repetition", start)
+            raise self.error("repetition quantifier expects a valid decimal", self.i)
+        hi: int | None = lo
+        if self.peek() == ",":
+            self.i += 1
+            hi = self._decimal()
+        if self.peek() != "}":
+            if self.eof():
+                raise self.error("unclosed counted repetition", start)
+            raise self.error("repetition quantifier expects a valid decimal", self.i)
+        self.i += 1
         if hi is not None and hi < lo:
-            raise self.error("invalid repetition range: the minimum exceeds the maximum", start)
-        if lo > MAX_REPEAT or (hi is not None and hi > MAX_REPEAT):
-            raise self.error(f"repetition count exceeds the limit of {MAX_REPEAT}", start)
+            raise self.error("invalid repetition count range, the start must be <= the end",
+                             start)
         return lo, hi
 
     def parse_atom(self) -> Node | None:
@@ -297,9 +316,7 @@ class _Parser:
             return Assertion("$")
         if c == "\\":
             return self.parse_escape()
-        if c in "*+?":
-            raise self.error("repetition operator missing expression", start)
-        if c == "{" and self._is_counted_repetition():
+        if c in "*+?{":
             raise self.error("repetition operator missing expression", start)
         self.i += 1
         return self.literal(c, start)
@@ -329,8 +346,12 @@ class _Parser:
                 if end < 0:
                     raise self.error("unclosed capture group name", start)
                 name = self.p[self.i:end]
-                if not name or not all(ch.isalnum() or ch in "_[]." for ch in name):
+                if not name or not all(ch.isalnum() or ch in "_[]." for ch in name) or (
+                        name[0].isdigit()):
                     raise self.error(f"invalid capture group name {name!r}", self.i)
+                if name in self.names:
+                    raise self.error("duplicate capture group name", self.i)
+                self.names.add(name)
                 self.i = end + 1
             else:
                 # Flags: (?flags) or (?flags:...)
@@ -389,21 +410,54 @@ class _Parser:
         self.i += 1
         if c in "123456789":
             raise self.error("backreferences are not supported", start)
-        if c in ("b", "B"):
-            return Assertion("\\" + c)
+        if c == "b":
+            return Assertion(self._special_word_boundary(start))
+        if c == "B":
+            return Assertion("\\B")
         if c == "A":
             return Assertion("\\A")
         if c == "z":
             return Assertion("\\z")
-        if c in ("<", ">"):
-            raise self.error(f"the word-boundary assertion \\{c} is not supported; use \\b", start)
+        if c == "<":
+            return Assertion("\\b{start}")
+        if c == ">":
+            return Assertion("\\b{end}")
         if c.lower() in PERL_CLASSES:
             return CharClass((ClassItem(named=PERL_CLASSES[c.lower()]),), c.isupper(), False)
         if c in ("p", "P"):
             item = self.parse_unicode_class(start)
-            return CharClass((item,), c == "P", False)
+            # (?i) folds Unicode classes too: `(?i)\p{Lu}` matches lower-case letters
+            return CharClass((item,), c == "P", self.flags.fold)
         cp = self.parse_escaped_codepoint(c, start)
         return self.literal(chr(cp), start)
+
+    def _special_word_boundary(self, start: int) -> str:
+        """`\\b`, or `\\b{start}`, `\\b{end}`, `\\b{start-half}`, `\\b{end-half}` (rg's
+        rule: a `{` followed by a letter or `-` opens a special boundary, else a count)."""
+        if self.peek() != "{":
+            return "\\b"
+        j = self.i + 1
+        while self.flags.verbose and j < len(self.p) and self.p[j].isspace():
+            j += 1
+        if j >= len(self.p) or not (self.p[j].isascii() and (self.p[j].isalpha()
+                                                             or self.p[j] == "-")):
+            return "\\b"
+        k = j
+        while k < len(self.p) and self.p[k].isascii() and (self.p[k].isalpha()
+                                                           or self.p[k] == "-"):
+            k += 1
+        name_end = k
+        while self.flags.verbose and k < len(self.p) and self.p[k].isspace():
+            k += 1
+        if k >= len(self.p) or self.p[k] != "}":
+            raise self.error("special word boundary assertion is either unclosed or contains "
+                             "an invalid character", self.i)
+        name = self.p[j:name_end]
+        if name not in ("start", "end", "start-half", "end-half"):
+            raise self.error("unrecognized special word boundary assertion, valid choices are: "
+                             "start, end, start-half or end-half", j)
+        self.i = k + 1
+        return f"\\b{{{name}}}"
 
     def parse_escaped_codepoint(self, c: str, start: int) -> int:
         """The code point of a single-character escape (already past the letter `c`)."""
@@ -456,12 +510,35 @@ class _Parser:
 
     def parse_class(self) -> CharClass:
         start = self.i
+        negated, items, computed, depth = self._class_body()
+        for item in items:
+            if item.named is None:
+                for cp in (item.lo, item.hi):
+                    if chr(cp) != chr(cp).lower():
+                        self.has_upper = True
+        if (not negated and len(items) == 1 and items[0].named is None
+                and items[0].lo == items[0].hi == 10 and self.newline_at is None):
+            self.newline_at = start
+        del computed
+        return CharClass(tuple(items), negated, self.flags.fold, depth)
+
+    def _class_body(self) -> tuple[bool, list[ClassItem], bool, int]:
+        """A bracketed class from its `[`: (negated, items, whether they were computed, its
+        nesting depth). Nested classes and set operations (`&&`, `--`, `~~`), which RE2
+        lacks, are computed here into plain ranges (`classes.py`); other classes keep their
+        named members for RE2."""
+        start = self.i
+        self.enter(start)
         self.i += 1
         negated = False
         if self.peek() == "^":
             negated = True
             self.i += 1
         items: list[ClassItem] = []
+        operator: str | None = None  # the last set operator seen, and the result before it
+        result: list[tuple[int, int]] = []
+        complex_ = False
+        inner_depth = 0
         first = True
         while True:
             c = self.peek()
@@ -476,40 +553,62 @@ class _Parser:
                     end = self.p.find(":]", self.i + 2)
                     name = self.p[self.i + 2:end] if end > 0 else ""
                     neg = name.startswith("^")
-                    if end > 0 and name.lstrip("^") in POSIX_CLASSES:
+                    if end > 0 and name.removeprefix("^") in POSIX_CLASSES:
                         self.i = end + 2
-                        items.append(ClassItem(named=f"[:{name}:]", negated_named=neg))
+                        items.append(ClassItem(named=f"[:{name.removeprefix('^')}:]",
+                                               negated_named=neg))
                         continue
-                raise self.error("nested character classes are not supported", self.i)
+                nested_negated, nested, _, nested_depth = self._class_body()
+                inner_depth = max(inner_depth, nested_depth)
+                ranges = class_ranges(nested, nested_negated, self.flags.fold)
+                items.extend(ClassItem(lo, hi) for lo, hi in ranges)
+                complex_ = True
+                continue
             if self.p.startswith(("&&", "--", "~~"), self.i):
-                raise self.error("character class set operations (&&, --, ~~) are not supported",
-                                 self.i)
+                # rg's set operations, left to right: the union so far, then the operator
+                ranges = class_ranges(items, False, self.flags.fold)
+                result = ranges if operator is None else set_operation(operator, result, ranges)
+                operator = self.p[self.i:self.i + 2]
+                self.i += 2
+                items = []
+                complex_ = True
+                continue
             range_start = self.i
             lo_item = self.parse_class_atom(start)
             if isinstance(lo_item, ClassItem):
+                if self.peek() == "-" and self.peek(1) not in (None, "]") and (
+                        not self.p.startswith("--", self.i)):
+                    raise self.error("invalid range boundary, must be a literal", self.i)
+                if lo_item.negated_named and lo_item.named is not None and (
+                        lo_item.named in PERL_CLASSES.values()):
+                    complex_ = True  # \W, \D, \S inside [...]: no RE2 spelling
                 items.append(lo_item)
                 continue
             lo = lo_item
-            if self.peek() == "-" and self.peek(1) not in (None, "]"):
+            if self.peek() == "-" and self.peek(1) not in (None, "]") and (
+                    not self.p.startswith("--", self.i)):
                 self.i += 1
+                if self.p.startswith("[:", self.i):
+                    raise self.error("invalid character class range, the start must be <= "
+                                     "the end", range_start)
                 hi_item = self.parse_class_atom(start)
                 if isinstance(hi_item, ClassItem):
-                    raise self.error("invalid range: a class cannot end a range", self.i - 1)
+                    raise self.error("invalid range boundary, must be a literal", self.i - 1)
                 if hi_item < lo:
-                    raise self.error("invalid character class range: start exceeds end",
-                                     range_start)
+                    raise self.error("invalid character class range, the start must be <= "
+                                     "the end", range_start)
                 items.append(ClassItem(lo, hi_item))
             else:
                 items.append(ClassItem(lo, lo))
-        for item in items:
-            if item.named is None:
-                for cp in (item.lo, item.hi):
-                    if chr(cp) != chr(cp).lower():
-                        self.has_upper = True
-        if (not negated and len(items) == 1 and items[0].named is None
-                and items[0].lo == items[0].hi == 10 and self.newline_at is None):
-            self.newline_at = start
-        return CharClass(tuple(items), negated, self.flags.fold, 1)
+        self.depth -= 1
+        depth = 1 + inner_depth
+        if not complex_:
+            return negated, items, False, depth
+        ranges = class_ranges(items, False, self.flags.fold)
+        if operator is not None:
+            ranges = set_operation(operator, result, ranges)
+            depth += 1
+        return negated, [ClassItem(lo, hi) for lo, hi in ranges], True, depth
 
     def parse_class_atom(self, class_start: int) -> int | ClassItem:
         c = self.p[self.i]

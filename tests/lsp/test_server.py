@@ -265,6 +265,18 @@ async def test_invalid_regex_is_an_error_with_the_position(session: Session) -> 
     assert paths_of(after) == ["src/widgets.py"]
 
 
+async def test_huge_patterns_and_globs_are_refused_at_once(session: Session) -> None:
+    # issue 23: a 10 MB literal and a 1 MB `*` glob never answered (the planner was cubic)
+    with pytest.raises(JsonRpcInvalidParams, match="over the limit of 262,144 characters"):
+        await session.search(query="a" * (10 << 20))
+    with pytest.raises(JsonRpcInvalidParams, match="65,536"):
+        await session.search(query="target", includes=["*" * (1 << 20)])
+    with pytest.raises(JsonRpcInvalidParams, match="4,096"):
+        await session.search(query="target", includes=["{a,b}" * 20])
+    after = await session.search(query="getTextSize")  # and the server is well
+    assert paths_of(after) == ["src/widgets.py"]
+
+
 async def test_paths_outside_the_workspace_are_refused(session: Session) -> None:
     with pytest.raises(JsonRpcInvalidParams, match="refused"):
         await session.search(query="root", folder="/etc")
