@@ -481,8 +481,8 @@ class LlamaCppProvider(_ModelProvider):
             raise GlossConfigError(str(err)) from None
         if path is None:
             raise GlossConfigError(
-                f"llamacpp: GGUF model not found: {settings.gloss_model}; install one (`codeloupe models "
-                "install smollm2` or `qwen2.5-coder-0.5b`) or set gloss_model "
+                f"llamacpp: GGUF model not found: {settings.gloss_model}; install one "
+                "(`codeloupe models install smollm2` or `qwen2.5-coder-0.5b`) or set gloss_model "
                 "(CODELOUPE_GLOSS_MODEL, or --model) to an existing .gguf file (nothing is "
                 "downloaded)")
         self.path = path
