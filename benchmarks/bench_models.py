@@ -185,7 +185,8 @@ def bench_glosses(functions: list[str], queries: list[dict], llms: list[str], co
     from indexer.embed.model import load_embedder
 
     chosen = queries[:count]
-    corpus = sorted({q["retrieval_idx"] for q in chosen})
+    # in query order: a later run with a smaller --gloss-sample reuses the first glosses
+    corpus = list(dict.fromkeys(q["retrieval_idx"] for q in chosen))
     position = {f: i for i, f in enumerate(corpus)}
     answers = [position[q["retrieval_idx"]] for q in chosen]
     items = [gloss_item(functions[i], i) for i in corpus]
