@@ -28,9 +28,14 @@ class Settings:
     # embeddings: a sentence-transformers model folder, a package name that ships one, or an id
     # already in the local Hugging Face cache (never downloaded)
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    # fast: embedding_model (MiniLM int8 ONNX by default) | quality: EmbeddingGemma-300M with
+    # its query/document prompts (`codeloupe models install embeddinggemma-300m`); vectors
+    # are cached per model, so switching keeps the other profile's vectors
+    embedding_profile: str = "fast"
     embedding_max_tokens: int = 128
     embedding_threads: int = 0  # 0: one per core
-    embedding_backend: str = "onnx"  # onnx (int8, ~3x faster on CPU) | torch
+    # onnx (int8, ~3x faster on CPU) | torch (fp32) | torch-int8 (dynamic int8 Linear layers)
+    embedding_backend: str = "onnx"
     # the background embedder's CPU priority: idle (SCHED_IDLE + nice 19) | nice | normal
     embedding_priority: str = "idle"
     # glosses: heuristic (no model) | openai (any compatible endpoint) | llamacpp (local GGUF)
@@ -47,6 +52,9 @@ class Settings:
     gloss_max_failures: int = 5  # chunks failing in a row before a run stops calling the model
     gloss_max_input_tokens: int = 1024  # code sent per chunk (longer chunks are cut)
     gloss_max_output_tokens: int = 96
+    # threads for a local GGUF (llamacpp): on 2 busy cores 1 thread generated 10-20x faster
+    # than 2 (llama.cpp's threads wait on each other at every step)
+    gloss_threads: int = 1
     gloss_price_input: float = 0.0  # per million input tokens, for the dry-run estimate
     gloss_price_output: float = 0.0  # per million output tokens
     # re-ranking: dense | llm | none

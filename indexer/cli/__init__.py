@@ -466,6 +466,10 @@ from indexer.cli.background import status  # noqa: E402 - needs the helpers abov
 
 cli.add_command(status)
 
+from indexer.cli.models_command import models  # noqa: E402 - needs the helpers above
+
+cli.add_command(models)
+
 from indexer.cli.maintenance import doctor, gc, watch  # noqa: E402 - needs the helpers above
 
 for _command in (gc, doctor, watch):

@@ -106,7 +106,10 @@ def status(rev: str | None, repo: str | None, index_dir: str | None, as_json: bo
     except CodeloupeError as exc:
         _fail(str(exc))
         return
-    state = {"repo": str(ws.root), "index_dir": str(ws.store.directory), **state}
+    from indexer.embed.devices import detect_accelerator
+
+    state = {"repo": str(ws.root), "index_dir": str(ws.store.directory), **state,
+             "accelerator": detect_accelerator()}
     if as_json:
         click.echo(json.dumps(state))
         return
@@ -123,3 +126,4 @@ def status(rev: str | None, repo: str | None, index_dir: str | None, as_json: bo
         line += f" (last: {last['state']}" + (f", {last['rate']:.0f} texts/s" if
                                               last.get("rate") else "") + ")"
     click.echo(f"  {line}")
+    click.echo(f"  embedding compute: {state['accelerator']['summary']}")

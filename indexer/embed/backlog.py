@@ -217,10 +217,9 @@ def _glossed(store, hashes: list[str], settings) -> float:  # noqa: ANN001
     if not hashes or settings.gloss_provider == "heuristic":
         return 1.0
     from indexer.gloss.cache import GlossCache
+    from indexer.gloss.engine import provider_identity
 
-    model = settings.gloss_model
-    if settings.gloss_provider == "llamacpp":
-        model = Path(model).name
+    _, model = provider_identity(settings)  # an installed model's name -> its file's name
     found = GlossCache(store.catalog.db).get_many(dict.fromkeys(hashes),
                                                   settings.gloss_provider, model)
     return sum(1 for h in hashes if h in found) / len(hashes)

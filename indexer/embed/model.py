@@ -19,8 +19,10 @@ from indexer.config import Settings
 from indexer.errors import CodeloupeError
 
 # One copy of each model per process: loading costs about a second and 100 MB.
-_loaded: dict[tuple[str, int, int, str], Embedder] = {}
-BACKENDS = ("onnx", "torch")
+_loaded: dict[tuple, Embedder] = {}
+BACKENDS = ("onnx", "torch", "torch-int8")
+PROFILES = ("fast", "quality")
+QUALITY_MODEL = "embeddinggemma-300m"
 _load_lock = threading.Lock()
 
 
@@ -63,7 +65,7 @@ class Embedder:
     exporter does not handle."""
 
     def __init__(self, model_path: Path, max_tokens: int, threads: int,
-                 backend: str = "onnx") -> None:
+                 backend: str = "onnx", prompts: tuple[str, str] = ("", "")) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -73,6 +75,9 @@ class Embedder:
         self.model_path = model_path
         self.max_tokens = max_tokens
         self.threads = threads
+        # (query prefix, document prefix): models trained with task prompts (EmbeddingGemma)
+        # lose much of their quality without them
+        self.query_prefix, self.document_prefix = prompts
         self._lock = threading.Lock()  # one batch at a time; the others queue
         digest = hashlib.sha1(str(model_path).encode()).hexdigest()[:8]
         self._onnx = None
@@ -89,26 +94,40 @@ class Embedder:
         if self._onnx is not None:
             self.dimensions = self._onnx.dimensions
         else:
-            self._load_torch()
-        # The cache key: which weights, in which numeric form, and how many input tokens.
-        self.key = f"{model_path.name}-{digest}-t{max_tokens}" + \
-            (f"-int8v{self._onnx.version}" if self._onnx is not None else "")
+            self._load_torch(quantize=backend == "torch-int8")
+        # The cache key: which weights, in which numeric form, how many input tokens, which
+        # prompts.
+        self.key = _key(model_path, digest, max_tokens, backend, prompts,
+                        self._onnx.version if self._onnx is not None else None)
 
-    def _load_torch(self) -> None:
+    def _load_torch(self, quantize: bool = False) -> None:
         import torch
         import transformers
         from sentence_transformers import SentenceTransformer
 
+        from indexer.embed.devices import torch_device
+
         transformers.logging.disable_progress_bar()  # no "Loading weights" bar on stderr
         self._torch = torch
-        self.model = SentenceTransformer(str(self.model_path), device="cpu",
+        device = "cpu" if quantize else torch_device()  # dynamic int8 runs on CPU only
+        self.model = SentenceTransformer(str(self.model_path), device=device,
                                          local_files_only=True)
+        if quantize:
+            # int8 weights for every Linear layer, activations quantized on the fly
+            self.model = torch.ao.quantization.quantize_dynamic(
+                self.model, {torch.nn.Linear}, dtype=torch.qint8)
         self.model.max_seq_length = self.max_tokens
         dimension = getattr(self.model, "get_embedding_dimension", None) or \
             self.model.get_sentence_embedding_dimension
         self.dimensions = int(dimension() or 0)
 
     def encode(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
+        """Documents (chunk views) -> vectors."""
+        if self.document_prefix:
+            texts = [self.document_prefix + t for t in texts]
+        return self._encode(texts, batch_size)
+
+    def _encode(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
         with self._lock:
@@ -124,7 +143,45 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
     def encode_query(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
+        return self._encode([self.query_prefix + text])[0]
+
+
+def _key(path: Path, digest: str, max_tokens: int, backend: str, prompts: tuple[str, str],
+         onnx_version: str | None) -> str:
+    key = f"{path.name}-{digest}-t{max_tokens}"
+    if onnx_version is not None:
+        key += f"-int8v{onnx_version}"
+    elif backend == "torch-int8":
+        key += "-qint8"
+    if any(prompts):
+        key += "-p" + hashlib.sha1("\0".join(prompts).encode()).hexdigest()[:6]
+    return key
+
+
+def profile_settings(settings: Settings) -> tuple[Settings, tuple[str, str]]:
+    """The settings with `embedding_profile` applied, and the (query, document) prompts.
+
+    `quality` needs EmbeddingGemma-300M installed; without it the error says how to get it."""
+    profile = settings.embedding_profile.strip().lower()
+    if profile == "fast":
+        return settings, ("", "")
+    if profile != "quality":
+        raise ModelNotFound(f"unknown embedding_profile {settings.embedding_profile!r}; "
+                            f"one of: {', '.join(PROFILES)}")
+    from dataclasses import replace
+
+    from indexer.models import ModelError, require
+
+    try:
+        model = require(QUALITY_MODEL)
+    except ModelError as err:
+        raise ModelNotFound(f"the quality embedding profile needs {err}; or set "
+                            f"embedding_profile = \"fast\"") from None
+    # EmbeddingGemma has Dense layers after pooling, which the ONNX exporter does not
+    # handle: torch it is (fp32 unless torch-int8 is asked for)
+    backend = settings.embedding_backend if settings.embedding_backend != "onnx" else "torch"
+    return replace(settings, embedding_model=model.path, embedding_backend=backend), \
+        tuple(model.prompts)  # type: ignore[return-value]
 
 
 def model_cache_dir() -> Path:
@@ -138,25 +195,29 @@ def model_cache_dir() -> Path:
 def expected_key(settings: Settings) -> str:
     """The vector-cache key `load_embedder(settings).key` will have, without loading the model
     (`codeloupe status` counts vectors; loading ONNX Runtime for that would cost a second)."""
+    settings, prompts = profile_settings(settings)
     path = resolve_model_path(settings.embedding_model)
     digest = hashlib.sha1(str(path).encode()).hexdigest()[:8]
-    key = f"{path.name}-{digest}-t{settings.embedding_max_tokens}"
+    version = None
     if settings.embedding_backend == "onnx":
         from indexer.embed.onnx_backend import EXPORT_VERSION
 
-        key += f"-int8v{EXPORT_VERSION}"
-    return key
+        version = EXPORT_VERSION
+    return _key(path, digest, settings.embedding_max_tokens, settings.embedding_backend,
+                prompts, version)
 
 
 def load_embedder(settings: Settings, max_tokens: int | None = None) -> Embedder:
+    settings, prompts = profile_settings(settings)
     path = resolve_model_path(settings.embedding_model)
     tokens = max_tokens or settings.embedding_max_tokens
     threads = settings.embedding_threads or (os.cpu_count() or 1)
-    key = (str(path), tokens, threads, settings.embedding_backend)
+    key = (str(path), tokens, threads, settings.embedding_backend, prompts)
     with _load_lock:
         if key not in _loaded:
             try:
-                _loaded[key] = Embedder(path, tokens, threads, settings.embedding_backend)
+                _loaded[key] = Embedder(path, tokens, threads, settings.embedding_backend,
+                                        prompts)
             except (OSError, ValueError) as err:
                 raise ModelNotFound(f"cannot load embedding model from {path}: {err}") from err
         return _loaded[key]

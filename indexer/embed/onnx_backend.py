@@ -147,13 +147,16 @@ class OnnxEncoder:
 
     @staticmethod
     def _session(onnxruntime, onnx_path: Path):  # noqa: ANN001, ANN205
+        from indexer.embed.devices import onnx_providers
+
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         # no busy-waiting between operators: a waiting thread would take a core from others
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # a CUDA device when onnxruntime has one (indexer.embed.devices), else the CPU
         return onnxruntime.InferenceSession(str(onnx_path), options,
-                                            providers=["CPUExecutionProvider"])
+                                            providers=list(onnx_providers()))
 
     def encode(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
         # 16 texts a batch: activations stay in cache (32 measured 8% slower). Sorted by length

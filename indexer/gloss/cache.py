@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.gloss.heuristic import HEURISTIC_VERSION, heuristic_gloss
-from indexer.gloss.providers import PROMPT_VERSION, GlossItem
+from indexer.gloss.providers import LOCAL_PROMPT_VERSION, PROMPT_VERSION, GlossItem
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS glosses(
@@ -34,6 +34,8 @@ BATCH = 500  # SQLite host parameters per IN (...) query, with room for the key
 
 
 def current_prompt_version(provider: str) -> str:
+    if provider == "llamacpp":
+        return LOCAL_PROMPT_VERSION
     return HEURISTIC_VERSION if provider == "heuristic" else PROMPT_VERSION
 
 

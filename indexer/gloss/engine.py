@@ -124,7 +124,15 @@ def provider_identity(settings: Settings) -> tuple[str, str]:
     if name == "heuristic":
         return name, ""
     model = settings.gloss_model
-    return name, Path(model).name if name == "llamacpp" else model
+    if name == "llamacpp":
+        from indexer.models import ModelError, resolve_gguf
+
+        try:
+            found = resolve_gguf(model)
+        except ModelError:
+            found = None
+        return name, (found or Path(model)).name  # the file's name, as the provider keys it
+    return name, model
 
 
 class _DescribedProvider:

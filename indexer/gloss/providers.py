@@ -23,7 +23,6 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Protocol, TypeVar
 
 from indexer.config import Settings
@@ -39,6 +38,15 @@ SYSTEM_PROMPT = (
     "or two plain English sentences, at most 45 words, saying what the code does and what it "
     "is for, in words a developer would type when searching for it. Mention the main inputs, "
     "outputs or side effects. No code, no markdown, no lists, no preamble such as 'This code'.")
+# Small local models (135M–0.5B) wander when allowed two sentences: ask for one, cap the
+# tokens, keep the first sentence. Its own version: these glosses are cached apart.
+LOCAL_PROMPT_VERSION = "gloss-local-v1"
+LOCAL_SYSTEM_PROMPT = (
+    "You write one-line descriptions of source code for a code search index. Reply with "
+    "exactly one plain English sentence of at most 25 words saying what the code does, in "
+    "words a developer would type when searching for it. No code, no markdown, no preamble "
+    "such as 'This code'.")
+LOCAL_MAX_OUTPUT_TOKENS = 48
 EST_OUTPUT_TOKENS = 48  # a typical two-sentence answer, for estimates before any call
 MAX_GLOSS_CHARS = 400
 MIN_GLOSS_WORDS = 3
@@ -218,7 +226,8 @@ def parse_chat_response(data: object) -> tuple[str, int, int]:
 
 # --- prompts ---
 
-def build_messages(item: GlossItem, max_input_tokens: int) -> list[dict[str, str]]:
+def build_messages(item: GlossItem, max_input_tokens: int,
+                   system_prompt: str = SYSTEM_PROMPT) -> list[dict[str, str]]:
     """The chat messages for one chunk; the code is cut to `max_input_tokens` tokens."""
     code, cut = truncate_tokens(item.text, max_input_tokens)
     language = LANGUAGE_NAMES.get(item.language, item.language)
@@ -228,8 +237,18 @@ def build_messages(item: GlossItem, max_input_tokens: int) -> list[dict[str, str
     if item.context:
         lines.append(f"Inside:\n{item.context}")
     lines.append(f"Code{' (truncated)' if cut else ''}:\n```{item.language}\n{code}\n```")
-    return [{"role": "system", "content": SYSTEM_PROMPT},
+    return [{"role": "system", "content": system_prompt},
             {"role": "user", "content": "\n".join(lines)}]
+
+
+_SENTENCE_END = re.compile(r"(?<![A-Z][a-z])(?<!\be\.g)(?<!\bi\.e)[.!?](?=\s|$)")
+
+
+def first_sentence(text: str) -> str:
+    """The answer up to the end of its first sentence (all of it if none ends)."""
+    text = _THINK.sub("", text).strip()
+    match = _SENTENCE_END.search(text)
+    return text[:match.end()] if match else text
 
 
 def estimate_input_tokens(item: GlossItem, max_input_tokens: int) -> int:
@@ -308,6 +327,7 @@ class _ModelProvider:
     name = ""
     model = ""
     prompt_version = PROMPT_VERSION
+    system_prompt = SYSTEM_PROMPT
     uses_model = True
 
     def __init__(self, settings: Settings) -> None:
@@ -322,7 +342,7 @@ class _ModelProvider:
         return [self._one(item, cancel) for item in items]
 
     def _one(self, item: GlossItem, cancel: Cancel) -> GlossResult:
-        messages = build_messages(item, self.max_input_tokens)
+        messages = build_messages(item, self.max_input_tokens, self.system_prompt)
         attempts = 0
 
         def attempt() -> tuple[str, int, int]:
@@ -436,9 +456,12 @@ class LlamaCppProvider(_ModelProvider):
     length is bounded by `gloss_max_output_tokens`, and cancellation applies between chunks."""
 
     name = "llamacpp"
+    prompt_version = LOCAL_PROMPT_VERSION
+    system_prompt = LOCAL_SYSTEM_PROMPT
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
+        self.max_output_tokens = min(self.max_output_tokens, LOCAL_MAX_OUTPUT_TOKENS)
         try:
             import xllamacpp  # noqa: F401 - only to know it is there
         except ImportError:
@@ -447,16 +470,25 @@ class LlamaCppProvider(_ModelProvider):
                 f"not installed: {LLAMACPP_INSTALL_HINT}") from None
         if not settings.gloss_model:
             raise GlossConfigError(
-                "the llamacpp gloss provider needs a model file: set gloss_model "
-                "(CODELOUPE_GLOSS_MODEL, or --model) to the path of a .gguf file")
-        path = Path(settings.gloss_model).expanduser()
-        if not path.is_file():
+                "the llamacpp gloss provider needs a model: set gloss_model "
+                "(CODELOUPE_GLOSS_MODEL, or --model) to an installed model (`codeloupe models "
+                "install smollm2` or `qwen2.5-coder-0.5b`) or the path of a .gguf file")
+        from indexer.models import ModelError, resolve_gguf
+
+        try:
+            path = resolve_gguf(settings.gloss_model)
+        except ModelError as err:
+            raise GlossConfigError(str(err)) from None
+        if path is None:
             raise GlossConfigError(
-                f"GGUF model not found: {path}; set gloss_model (CODELOUPE_GLOSS_MODEL, or "
-                "--model) to an existing .gguf file (nothing is downloaded)")
+                f"llamacpp: GGUF model not found: {settings.gloss_model}; install one "
+                "(`codeloupe models install smollm2` or `qwen2.5-coder-0.5b`) or set gloss_model "
+                "(CODELOUPE_GLOSS_MODEL, or --model) to an existing .gguf file (nothing is "
+                "downloaded)")
         self.path = path
         self.model = path.name  # the cache survives moving the file, not changing it
         self.threads = settings.gloss_concurrency
+        self.compute_threads = max(1, settings.gloss_threads)
         self._server = None
         self._load_error: GlossConfigError | None = None
         self._lock = threading.Lock()
@@ -470,9 +502,13 @@ class LlamaCppProvider(_ModelProvider):
 
                 params = xlc.CommonParams()
                 params.model.path = str(self.path)
-                params.n_ctx = 4096
+                # 1024 code tokens + the prompt + 48 out fit in 2048 per slot
+                params.n_ctx = 2048 * max(1, self.threads)
                 if hasattr(params, "n_parallel"):
                     params.n_parallel = max(1, self.threads)
+                for cpu in (params.cpuparams, params.cpuparams_batch):
+                    cpu.n_threads = self.compute_threads
+                    cpu.poll = 0  # no busy-waiting: it starves everything else on the cores
                 if hasattr(params, "offline"):
                     params.offline = True  # nothing may download at run time
                 try:
@@ -496,10 +532,26 @@ class LlamaCppProvider(_ModelProvider):
                 result = json.loads(result)
             except json.JSONDecodeError:
                 raise GarbageResponse("llama.cpp returned something that is not JSON") from None
-        return result
+        return _keep_first_sentence(result)
 
     def close(self) -> None:
         self._server = None
+
+
+def _keep_first_sentence(result: object) -> object:
+    """Post-trim a local model's answer to its first sentence; an answer cut at the token cap
+    is fine when its first sentence is complete."""
+    try:
+        choice = result["choices"][0]  # type: ignore[index]
+        content = choice["message"]["content"]
+    except (KeyError, IndexError, TypeError):
+        return result  # parse_chat_response says what is wrong with it
+    if isinstance(content, str):
+        trimmed = first_sentence(content)
+        choice["message"]["content"] = trimmed
+        if choice.get("finish_reason") == "length" and trimmed[-1:] in (".", "!", "?"):
+            choice["finish_reason"] = "stop"
+    return result
 
 
 PROVIDERS = ("heuristic", "openai", "llamacpp")
