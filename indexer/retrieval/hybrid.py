@@ -102,10 +102,17 @@ def fuse(signals: dict[str, SignalHits], weights: FusionWeights, pool: int) -> l
 
 def lexical_signal(chunks, table: ChunkTable, query: str, mask: np.ndarray | None,  # noqa: ANN001
                    depth: int) -> SignalHits:
-    """BM25 hits of this snapshot. The lexical index spans every snapshot: over-fetch."""
+    """BM25 hits of this snapshot for a free-text query."""
+    return lexical_rows(lambda fetch: chunks.lexical_search(query, fetch), table, mask, depth)
+
+
+def lexical_rows(search, table: ChunkTable, mask: np.ndarray | None,  # noqa: ANN001
+                 depth: int) -> SignalHits:
+    """The first `depth` rows of this snapshot among `search(fetch)`'s (score, blob, ordinal)
+    hits. The lexical index spans every snapshot: over-fetch, and fetch more while short."""
     fetch = depth * 4
     while True:
-        found = chunks.lexical_search(query, fetch)
+        found = search(fetch)
         rows, scores, seen = [], [], set()
         for score, blob, ordinal in found:
             row = table.by_key.get((blob, ordinal))

@@ -22,7 +22,7 @@ from pathlib import PurePosixPath
 import numpy as np
 
 from indexer.retrieval.chunk_table import ChunkTable
-from indexer.retrieval.hybrid import SignalHits, _row_at
+from indexer.retrieval.hybrid import SignalHits, _row_at, lexical_rows
 from indexer.retrieval.query_parse import QueryParts
 from indexer.search import SearchOptions
 
@@ -211,39 +211,5 @@ def specific_terms(chunks, text: str, limit: int = MAX_TERMS) -> list[str]:  # n
 def lexical_terms_signal(chunks, table: ChunkTable, terms: list[str],  # noqa: ANN001
                          mask: np.ndarray | None, depth: int) -> SignalHits:
     """BM25 over the given analysed terms (no further analysis), this snapshot's chunks."""
-    import tantivy
-
-    from indexer.store.chunk_store import LEXICAL_FIELDS
-
-    if not terms:
-        return SignalHits([], [])
-    schema = chunks.schema
-    clauses = []
-    for name, boost in LEXICAL_FIELDS.items():
-        for term in terms:
-            query = tantivy.Query.term_query(schema, name, term)
-            clauses.append((tantivy.Occur.Should,
-                            tantivy.Query.boost_query(query, boost) if boost != 1 else query))
-    searcher = chunks.lexical.searcher()
-    if searcher.num_docs == 0:
-        return SignalHits([], [])
-    query = tantivy.Query.boolean_query(clauses)
-    fetch = depth * 4
-    while True:
-        result = searcher.search(query, limit=min(fetch, searcher.num_docs))
-        addresses = [address for _, address in result.hits]
-        blobs = searcher.fast_field_values("blob_no", addresses)
-        ordinals = searcher.fast_field_values("ordinal", addresses)
-        rows, scores, seen = [], [], set()
-        for (score, _), blob, ordinal in zip(result.hits, blobs, ordinals, strict=True):
-            row = table.by_key.get((blob, ordinal))
-            if row is None or row in seen or (mask is not None and not mask[row]):
-                continue
-            seen.add(row)
-            rows.append(row)
-            scores.append(float(score))
-            if len(rows) == depth:
-                return SignalHits(rows, scores)
-        if len(result.hits) < fetch or fetch >= min(50_000, searcher.num_docs):
-            return SignalHits(rows, scores)
-        fetch *= 4
+    return lexical_rows(lambda fetch: chunks.lexical_search_terms(terms, fetch), table, mask,
+                        depth)

@@ -222,13 +222,17 @@ class ChunkStore:
 
     def lexical_search(self, text: str, limit: int) -> list[tuple[float, int, int]]:
         """(BM25 score, blob, ordinal) of the best chunks for a free-text query."""
-        tokens = tokenize_query(text)[:64]
-        if not tokens:
+        return self.lexical_search_terms(tokenize_query(text)[:64], limit)
+
+    def lexical_search_terms(self, terms: list[str], limit: int
+                             ) -> list[tuple[float, int, int]]:
+        """`lexical_search` over terms already analysed as the index analyses them."""
+        if not terms:
             return []
         schema = self.schema
         clauses = []
         for field, boost in LEXICAL_FIELDS.items():
-            for token in tokens:
+            for token in terms:
                 term = tantivy.Query.term_query(schema, field, token)
                 clauses.append((tantivy.Occur.Should,
                                 tantivy.Query.boost_query(term, boost) if boost != 1 else term))
