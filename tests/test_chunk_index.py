@@ -82,3 +82,17 @@ def test_chunks_and_symbols_are_computed_once_per_blob(repo: Path) -> None:
     names = {s.record.name for _, s in
              SymbolIndex(ws, ws.snapshot("feature", refresh=False)).search("added", 5)}
     assert "added_on_feature" in names
+
+
+def test_an_interrupt_between_commit_and_begin_rolls_back_nothing(tmp_path: Path) -> None:
+    """Ctrl-C can land right after a batch's COMMIT: the clean-up's rollback must not raise
+    (it hid the KeyboardInterrupt: exit 1 with a traceback instead of 130)."""
+    from indexer.store.index_store import IndexStore
+
+    chunks = IndexStore(tmp_path / "index").chunks
+    chunks.begin()
+    chunks.commit()
+    chunks.rollback()  # no transaction is open: nothing to do, no error
+    chunks.begin()
+    chunks.rollback()
+    assert not chunks.db.in_transaction

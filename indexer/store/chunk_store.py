@@ -191,7 +191,9 @@ class ChunkStore:
     def rollback(self) -> None:
         if self._writer is not None:
             self._writer.rollback()
-        self.db.execute("ROLLBACK")
+        # an interrupt may land between a COMMIT and the next BEGIN: nothing to roll back then
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
 
     def close_writer(self) -> None:
         if self._writer is not None:
