@@ -68,21 +68,23 @@ def _background(parent: int) -> None:
     user's other programs) come first on a busy machine. They exit with their parent."""
     with suppress(OSError):
         os.nice(WORKER_NICENESS)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent alone answers Ctrl-C
     exit_when_orphaned(parent)
 
 
 def _submit(pool: ProcessPoolExecutor, batch: list[tuple[int, str, bytes]]) -> Future:
-    """pool.submit, with SIGINT ignored while a worker may be spawned: the worker inherits
-    the ignored disposition through exec, so Python installs no KeyboardInterrupt handler in
-    it. Ctrl-C reaches the whole foreground process group; only this process should act on
-    it (roll back, keep the last good index), not print a traceback from every worker."""
+    """pool.submit, with SIGINT blocked while a worker may be spawned: the worker inherits
+    the blocked mask through exec, so Ctrl-C, which reaches the whole foreground process
+    group, never interrupts it (no traceback from every worker); only this process acts on
+    it (roll back, keep the last good index). Blocked, not ignored: a Ctrl-C that comes
+    meanwhile stays pending here and is delivered as soon as the mask is restored."""
     if threading.current_thread() is not threading.main_thread():
         return pool.submit(_analyze_batch, batch)  # only the main thread gets SIGINT anyway
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         return pool.submit(_analyze_batch, batch)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _bounded_map(pool: ProcessPoolExecutor, jobs: Iterator[tuple[int, str, bytes]],

@@ -33,17 +33,37 @@ def env(index_root: Path) -> dict[str, str]:
     return {**os.environ, "CODELOUPE_DAEMON": "off"}
 
 
+def _pool_started(pid: int) -> bool:
+    """Whether `pid` has a child started by multiprocessing (the chunking pool)."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid and \
+                    b"multiprocessing" in Path(f"/proc/{entry}/cmdline").read_bytes():
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def test_ctrl_c_during_index_exits_130_and_keeps_the_last_good_index(
         tmp_path: Path, env: dict[str, str]) -> None:
     repo = make_repo(tmp_path / "repo", {"first.py": "STILL_HERE = 1\n"})
     assert cli(repo, env, "index", "--no-chunks").returncode == 0
-    for name, text in python_files(600, 40).items():  # seconds of work for the next index
+    for name, text in python_files(1500, 40).items():  # seconds of work for the next index
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
         (repo / name).write_text(text)
     proc = subprocess.Popen([sys.executable, "-m", "indexer", "index", "--no-embed"], cwd=repo,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)  # its own group, as a terminal's job
-    time.sleep(2.0)
+    # interrupt mid-work, once the chunking pool runs (not after a fixed time: a quiet
+    # machine finished before 2 s, a busy one had not started)
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline and not _pool_started(proc.pid):
+        time.sleep(0.02)
+    time.sleep(0.5)  # past the workers' start (a Ctrl-C within it: see enrich._submit)
     assert proc.poll() is None, "the index finished before it could be interrupted"
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends: the whole foreground group
     out, err = proc.communicate(timeout=120)
