@@ -108,7 +108,7 @@ async def test_mcp_tools_have_the_time_limit_too(big_repo: Path, tmp_path: Path)
     from mcp.client.stdio import stdio_client
 
     env = {"CODELOUPE_INDEX_DIR": str(tmp_path / "index"), "CODELOUPE_DAEMON": "off",
-           "CODELOUPE_REQUEST_TIME_LIMIT_S": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+           "CODELOUPE_REQUEST_TIME_LIMIT_S": "0.2", "PYTHONPATH": os.pathsep.join(sys.path)}
     params = StdioServerParameters(command=sys.executable,
                                    args=["-m", "indexer", "mcp", "--repo", str(big_repo)],
                                    env=env, cwd=str(big_repo))
